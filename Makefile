@@ -1,0 +1,72 @@
+# l2tww — the two commands a user needs: `make limited-data` (the main study) and `make test`.
+# Each brings in what it needs first: a Python venv with torch (the libtorch that tch links)
+# and the build. Both live in a cache outside the clone ($(CACHE)) so re-runs and CI reuse them;
+# on a new machine they are created from nothing.
+
+SHELL := /bin/bash
+.ONESHELL:
+.SHELLFLAGS := -eu -o pipefail -c
+
+TORCH_VERSION := 2.13.0
+CACHE ?= $(HOME)/.cache/l2tww
+VENV ?= $(CACHE)/venv
+PYTHON ?= python3
+PROFILE ?= default
+DEVICE ?= auto
+
+export CARGO_TARGET_DIR ?= $(CACHE)/target
+# tch finds libtorch in the venv's torch package; build.rs records its path as an rpath.
+export LIBTORCH_USE_PYTORCH := 1
+export VIRTUAL_ENV := $(VENV)
+export PATH := $(VENV)/bin:$(PATH)
+
+TORCH_STAMP := $(VENV)/.torch-$(TORCH_VERSION)
+BIN_DEBUG := $(CARGO_TARGET_DIR)/debug/l2tww
+BIN_RELEASE := $(CARGO_TARGET_DIR)/release/l2tww
+REFERENCE ?= ../shared/reference
+
+.PHONY: help venv build release test conformance limited-data multi-source clean-venv
+
+help:
+	@echo "make limited-data   run the low-sample transfer study (installs what it needs)"
+	@echo "make test           build and run every test (installs what it needs)"
+
+$(TORCH_STAMP):
+	@echo "==> creating $(VENV) with torch==$(TORCH_VERSION) (the libtorch tch links against)"
+	mkdir -p $(CACHE)
+	[ -x $(VENV)/bin/python ] || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check torch==$(TORCH_VERSION)
+	$(VENV)/bin/python -c "import torch; assert torch.__version__.split('+')[0] == '$(TORCH_VERSION)'"
+	touch $@
+
+venv: $(TORCH_STAMP)
+
+build: venv
+	cargo build
+
+release: venv
+	cargo build --release
+
+test: venv
+	cargo test
+	if [ -d $(REFERENCE) ]; then
+	  $(BIN_DEBUG) conformance $(REFERENCE)
+	else
+	  echo "note: $(REFERENCE) not present; conformance against the official code skipped"
+	fi
+
+conformance: build
+	$(BIN_DEBUG) conformance $(REFERENCE)
+
+limited-data: release
+	@echo "make limited-data: the study needs the data, meta-transfer, pipeline and studies" >&2
+	@echo "issues (#3 datasets, #4 meta-transfer, #5 pipeline, #6 studies); only the foundation" >&2
+	@echo "(models, weights, conformance) is in place so far. Nothing was run." >&2
+	@exit 1
+
+multi-source: release
+	@echo "make multi-source: not available yet (needs issues #3-#6)." >&2
+	@exit 1
+
+clean-venv:
+	rm -rf $(VENV)

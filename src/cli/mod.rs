@@ -1,0 +1,61 @@
+//! The command line: clap-derived arguments, one file per subcommand. Every subcommand returns
+//! an exit code; errors bubble up to `main`, which prints the chain and exits 2.
+
+mod conformance;
+mod info;
+mod inspect;
+mod models;
+
+use crate::device::{DeviceChoice, Precision};
+use clap::{Args, Parser, Subcommand};
+use std::process::ExitCode;
+
+/// l2tww: transfer-learning studies between convolutional networks (L2T-ww and baselines).
+#[derive(Debug, Parser)]
+#[command(name = "l2tww", version, about)]
+pub struct Cli {
+    /// Options every subcommand shares.
+    #[command(flatten)]
+    pub global: GlobalOpts,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Device, threads and precision.
+#[derive(Debug, Args, Clone)]
+pub struct GlobalOpts {
+    /// auto (CUDA when present), cpu, cuda or cuda:N.
+    #[arg(long, global = true, default_value = "auto")]
+    pub device: DeviceChoice,
+    /// CPU threads for libtorch (0 = libtorch's default).
+    #[arg(long, global = true, default_value_t = 0)]
+    pub threads: usize,
+    /// Floating-point precision: f32 (default) or f64.
+    #[arg(long, global = true, default_value = "f32")]
+    pub precision: Precision,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check l2tww against the official code's float64 reference tensors in DIR.
+    Conformance(conformance::ConformanceArgs),
+    /// Show the tensors (names, shapes, dtypes), parameter count and metadata of a safetensors file.
+    Inspect(inspect::InspectArgs),
+    /// List the model zoo, or one architecture's feature taps.
+    Models(models::ModelsArgs),
+    /// Show the libtorch in use, its CUDA support and the resolved device.
+    Info,
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    crate::device::set_threads(cli.global.threads);
+    match cli.command {
+        Command::Conformance(a) => conformance::run(a),
+        Command::Inspect(a) => inspect::run(a),
+        Command::Models(a) => models::run(a, &cli.global),
+        Command::Info => info::run(&cli.global),
+    }
+}

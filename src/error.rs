@@ -1,0 +1,61 @@
+//! The crate's error type. Every variant carries the context a user needs to act: the file,
+//! the tensor names, the case. Panics are for bugs only; the CLI prints the chain and exits 2.
+use std::path::PathBuf;
+
+/// Result with the crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in l2tww's library code.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// An I/O error on a named path.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or folder involved.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A file whose content is not what it should be.
+    #[error("{path}: {msg}")]
+    BadFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong and, where possible, what to do.
+        msg: String,
+    },
+    /// A weight file that does not fit the model it is loaded into.
+    #[error("{path}: weights do not match the model `{model}`:\n{detail}")]
+    WeightMismatch {
+        /// The weight file.
+        path: PathBuf,
+        /// The model's name.
+        model: String,
+        /// Missing, unexpected and mis-shaped tensors, one per line.
+        detail: String,
+    },
+    /// Invalid user input that is not tied to a file (a flag, a name).
+    #[error("{0}")]
+    Invalid(String),
+    /// An error raised by libtorch.
+    #[error("libtorch: {0}")]
+    Torch(#[from] tch::TchError),
+}
+
+impl Error {
+    /// A [`Error::BadFile`] for `path` with message `msg`.
+    pub fn bad_file(path: impl Into<PathBuf>, msg: impl Into<String>) -> Self {
+        Error::BadFile {
+            path: path.into(),
+            msg: msg.into(),
+        }
+    }
+
+    /// An [`Error::Io`] for `path`.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,18 @@
+//! l2tww: transfer-learning studies between convolutional networks, centred on L2T-ww
+//! ("Learning What and Where to Transfer", Jang et al., ICML 2019).
+//!
+//! Modules follow the data flow: `models` (networks and weights), `transfer` (training and the
+//! conformance checks against the official code), `cli` (the command line). Lower modules never
+//! import higher ones.
+#![warn(missing_docs)]
+
+pub mod cli;
+pub mod device;
+pub mod error;
+pub mod models;
+pub mod transfer;
+
+pub use error::{Error, Result};
+
+/// libtorch's directory as found at build time (where the rpath points).
+pub const LIBTORCH_LIB: Option<&str> = option_env!("L2TWW_LIBTORCH_LIB");

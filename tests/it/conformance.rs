@@ -1,0 +1,110 @@
+//! `l2tww conformance` on the official reference tensors, on cases derived from them with other
+//! sizes, and on broken input.
+
+use crate::util::{l2tww, reference_dir, text};
+use l2tww::models::weights::{save_tensors, WeightFile};
+use std::path::Path;
+use tch::Tensor;
+
+fn copy_with(src: &Path, dst: &Path, edit: impl Fn(&str, &Tensor) -> Option<Tensor>) {
+    let file = WeightFile::read(src).unwrap();
+    let tensors: Vec<(String, Tensor)> = file
+        .tensors
+        .iter()
+        .map(|(n, t)| (n.clone(), edit(n, t).unwrap_or_else(|| t.shallow_clone())))
+        .collect();
+    save_tensors(&tensors, &file.metadata, dst).unwrap();
+}
+
+#[test]
+fn the_official_feature_cases_pass_within_1e_9() {
+    let Some(dir) = reference_dir() else { return };
+    let out = l2tww(&["conformance", dir.to_str().unwrap()]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    for case in [
+        "resnet32_features",
+        "vgg9bn_features[eval]",
+        "vgg9bn_features[train]",
+    ] {
+        let line = stdout
+            .lines()
+            .find(|l| l.starts_with(case))
+            .unwrap_or_else(|| panic!("no line for {case}:\n{stdout}"));
+        assert!(line.ends_with("ok"), "{line}");
+    }
+}
+
+#[test]
+fn a_smaller_batch_made_from_the_reference_passes_too() {
+    // Eval-mode outputs are per sample, so the first two samples of the ResNet case form a
+    // valid case with another batch size: sizes must come from the files.
+    let Some(dir) = reference_dir() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        dir.join("resnet32_tinyimagenet.safetensors"),
+        tmp.path().join("resnet32_tinyimagenet.safetensors"),
+    )
+    .unwrap();
+    copy_with(
+        &dir.join("resnet32_features.safetensors"),
+        &tmp.path().join("resnet32_features.safetensors"),
+        |_, t| Some(t.narrow(0, 0, 2)),
+    );
+    let out = l2tww(&["conformance", tmp.path().to_str().unwrap()]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(stdout.contains("1 passed, 0 failed"), "{stdout}");
+}
+
+#[test]
+fn a_perturbed_reference_fails_with_exit_code_1() {
+    let Some(dir) = reference_dir() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    copy_with(
+        &dir.join("vgg9bn_features.safetensors"),
+        &tmp.path().join("vgg9bn_features.safetensors"),
+        |n, t| (n == "train.feature.3").then(|| t * (1.0 + 1e-6)),
+    );
+    let out = l2tww(&["conformance", tmp.path().to_str().unwrap()]);
+    let (stdout, _) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("vgg9bn_features[eval]") && stdout.contains("FAIL"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("train.feature.3"), "{stdout}");
+    assert!(stdout.contains("1 passed, 1 failed"), "{stdout}");
+}
+
+#[test]
+fn unreadable_input_exits_2_naming_the_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = l2tww(&["conformance", tmp.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).1.contains("no known reference case"));
+    std::fs::write(
+        tmp.path().join("vgg9bn_features.safetensors"),
+        b"\x10\x00\x00\x00\x00\x00\x00\x00{not json",
+    )
+    .unwrap();
+    let out = l2tww(&["conformance", tmp.path().to_str().unwrap()]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("vgg9bn_features.safetensors"), "{stderr}");
+    let missing_ckpt = tempfile::tempdir().unwrap();
+    if let Some(dir) = reference_dir() {
+        std::fs::copy(
+            dir.join("resnet32_features.safetensors"),
+            missing_ckpt.path().join("resnet32_features.safetensors"),
+        )
+        .unwrap();
+        let out = l2tww(&["conformance", missing_ckpt.path().to_str().unwrap()]);
+        let (_, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains("resnet32_tinyimagenet.safetensors"),
+            "{stderr}"
+        );
+    }
+}
