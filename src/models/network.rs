@@ -16,6 +16,16 @@ pub struct Tap {
 }
 
 impl Tap {
+    /// A tap `name` with `channels` channels behind the given downsampling layers, each
+    /// (kernel, stride, padding).
+    pub fn new(name: impl Into<String>, channels: i64, downsampling: Vec<(i64, i64, i64)>) -> Self {
+        Tap {
+            name: name.into(),
+            channels,
+            downsampling,
+        }
+    }
+
     /// Spatial size (height or width) of this tap for an input of size `input`.
     pub fn spatial(&self, input: i64) -> i64 {
         self.downsampling

@@ -17,7 +17,7 @@ fn copy_with(src: &Path, dst: &Path, edit: impl Fn(&str, &Tensor) -> Option<Tens
 }
 
 #[test]
-fn the_official_feature_cases_pass_within_1e_9() {
+fn every_official_case_passes_within_1e_9() {
     let Some(dir) = reference_dir() else { return };
     let out = l2tww(&["conformance", dir.to_str().unwrap()]);
     let (stdout, stderr) = text(&out);
@@ -107,4 +107,55 @@ fn unreadable_input_exits_2_naming_the_file() {
             "{stderr}"
         );
     }
+}
+
+#[test]
+fn the_iteration_count_comes_from_the_file() {
+    // Only the first iteration's tensors: one iteration is run and checked, and it passes.
+    let Some(dir) = reference_dir() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    for f in [
+        "resnet32_tinyimagenet.safetensors",
+        "vgg9bn_features.safetensors",
+    ] {
+        std::fs::copy(dir.join(f), tmp.path().join(f)).unwrap();
+    }
+    let src = WeightFile::read(&dir.join("l2tww_two_iterations.safetensors")).unwrap();
+    let kept: Vec<(String, Tensor)> = src
+        .tensors
+        .iter()
+        .filter(|(n, _)| !n.starts_with("iter1."))
+        .map(|(n, t)| (n.clone(), t.shallow_clone()))
+        .collect();
+    save_tensors(
+        &kept,
+        &src.metadata,
+        &tmp.path().join("l2tww_two_iterations.safetensors"),
+    )
+    .unwrap();
+    let out = l2tww(&["conformance", tmp.path().to_str().unwrap()]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("l2tww_two_iterations[iter0]") && !stdout.contains("[iter1]"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_changed_hyper_parameter_in_the_metadata_is_noticed() {
+    // The metadata drive the run: with another learning rate the reference no longer matches.
+    let Some(dir) = reference_dir() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let src = WeightFile::read(&dir.join("metasgd_toy.safetensors")).unwrap();
+    let mut meta = src.metadata.clone();
+    meta.insert("lr".into(), "0.11".into());
+    save_tensors(
+        &src.tensors,
+        &meta,
+        &tmp.path().join("metasgd_toy.safetensors"),
+    )
+    .unwrap();
+    let out = l2tww(&["conformance", tmp.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{:?}", text(&out));
 }

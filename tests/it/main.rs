@@ -5,5 +5,6 @@ mod util;
 
 mod conformance;
 mod linking;
+mod meta;
 mod weights;
 mod zoo;

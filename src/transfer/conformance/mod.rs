@@ -4,6 +4,8 @@
 
 pub mod compare;
 mod features;
+mod metasgd_toy;
+mod two_iterations;
 
 use crate::error::{Error, Result};
 use crate::models::weights::WeightFile;
@@ -34,13 +36,20 @@ impl CaseResult {
 }
 
 /// The case files l2tww knows, in the order they run.
-pub const KNOWN_CASES: &[&str] = &["resnet32_features", "vgg9bn_features"];
+pub const KNOWN_CASES: &[&str] = &[
+    "resnet32_features",
+    "vgg9bn_features",
+    "metasgd_toy",
+    "l2tww_two_iterations",
+];
 
 fn run_case(dir: &Path, case: &str) -> Result<Vec<(String, Vec<Group>)>> {
     let file = WeightFile::read(&dir.join(format!("{case}.safetensors")))?;
     match case {
         "resnet32_features" => features::resnet_features(dir, &file),
         "vgg9bn_features" => features::vgg_features(&file),
+        "metasgd_toy" => metasgd_toy::run(&file),
+        "l2tww_two_iterations" => two_iterations::run(dir, &file),
         _ => unreachable!("case list and dispatch disagree"),
     }
 }
@@ -83,4 +92,18 @@ pub fn run_dir(dir: &Path, mut on_result: impl FnMut(&CaseResult)) -> Result<Vec
         }
     }
     Ok(results)
+}
+
+/// A numeric metadata value of a case file, written as JSON or as plain text.
+pub(crate) fn meta_value(file: &WeightFile, key: &str) -> Result<f64> {
+    let raw = file.meta(key)?;
+    serde_json::from_str::<f64>(raw)
+        .ok()
+        .or_else(|| raw.trim().trim_matches('"').parse().ok())
+        .ok_or_else(|| {
+            Error::bad_file(
+                &file.path,
+                format!("metadata `{key}` = `{raw}` is not a number"),
+            )
+        })
 }

@@ -1,0 +1,157 @@
+//! One L2T-ww iteration as the official loop runs it: an SGD step on CE + WFM; T look-ahead steps
+//! on WFM alone and one on CE, recorded; the meta-gradient of the final CE through those T+1
+//! steps (exact second order); an Adam step on the meta-networks; the roll-back of the target
+//! (parameters and momentum) to its state before the look-ahead. Source features are computed
+//! once per iteration and shared by every objective.
+
+use super::cross_entropy::cross_entropy;
+use super::feature_matching::FeatureMatching;
+use super::meta_networks::MetaNetworks;
+use crate::models::Network;
+use crate::transfer::meta::{grads_or_zero, Adam, Sgd, Tape};
+use tch::Tensor;
+
+/// Hyper-parameters of the L2T-ww iteration.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct L2twwConfig {
+    /// Weight of the matching loss.
+    pub beta: f64,
+    /// Look-ahead steps on WFM alone.
+    pub lookahead: usize,
+}
+
+/// What one iteration measured (losses of the first step and the final CE).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct IterationLog {
+    /// Cross-entropy of the CE + WFM step.
+    pub inner_ce: f64,
+    /// Weighted feature-matching loss of the CE + WFM step.
+    pub inner_wfm: f64,
+    /// Cross-entropy after the look-ahead, which the meta-gradient differentiates.
+    pub outer_ce: f64,
+}
+
+/// The objectives an L2T-ww iteration optimises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Objective {
+    /// Weighted feature matching alone.
+    Wfm,
+    /// Cross-entropy alone.
+    Ce,
+}
+
+/// The parts one iteration works on.
+pub struct L2tww<'a> {
+    /// The target network (train mode).
+    pub target: &'a dyn Network,
+    /// The 1×1 convs, trained with the target.
+    pub matching: &'a FeatureMatching,
+    /// The meta-networks.
+    pub meta: &'a MetaNetworks,
+    /// The meta-networks' parameters, in the order of `meta_opt`.
+    pub meta_params: &'a [Tensor],
+    /// Hyper-parameters.
+    pub cfg: L2twwConfig,
+}
+
+impl L2tww<'_> {
+    fn wfm(&self, source: &[Tensor], target: &[Tensor]) -> Tensor {
+        let w = self.meta.what(source);
+        let l = self.meta.where_(source);
+        self.matching
+            .loss(source, target, Some(&w), Some(&l), self.cfg.beta)
+    }
+
+    fn objective(&self, obj: Objective, source: &[Tensor], x: &Tensor, y: &Tensor) -> Tensor {
+        let out = self.target.forward_t(x, true);
+        match obj {
+            Objective::Wfm => self.wfm(source, &out.features),
+            Objective::Ce => cross_entropy(&out.logits, y),
+        }
+    }
+
+    /// Takes the recorded look-ahead steps (T on WFM, one on CE) and returns the tape and the
+    /// CE after them.
+    fn lookahead(
+        &self,
+        sgd: &mut Sgd,
+        source: &[Tensor],
+        x: &Tensor,
+        y: &Tensor,
+    ) -> (Tape<Objective>, Tensor) {
+        let mut tape = sgd.begin_lookahead();
+        let steps = std::iter::repeat_n(Objective::Wfm, self.cfg.lookahead).chain([Objective::Ce]);
+        for obj in steps {
+            let loss = self.objective(obj, source, x, y);
+            let g = grads_or_zero(&loss, sgd.params(), false);
+            sgd.record_step(&mut tape, obj, &g);
+        }
+        let outer = self.objective(Objective::Ce, source, x, y);
+        (tape, outer)
+    }
+
+    /// The CE after the look-ahead steps; the target is rolled back afterwards. (What the
+    /// meta-gradient differentiates: useful for checking it numerically.)
+    pub fn outer_after_lookahead(
+        &self,
+        sgd: &mut Sgd,
+        source: &[Tensor],
+        x: &Tensor,
+        y: &Tensor,
+    ) -> f64 {
+        let (tape, outer) = self.lookahead(sgd, source, x, y);
+        sgd.rollback(tape);
+        f64::try_from(&outer).unwrap_or(f64::NAN)
+    }
+
+    /// The meta-gradient d CE(after look-ahead) / d φ, exact to second order, and that CE; the
+    /// target is rolled back to its state before the look-ahead.
+    pub fn meta_gradient(
+        &self,
+        sgd: &mut Sgd,
+        source: &[Tensor],
+        x: &Tensor,
+        y: &Tensor,
+    ) -> (Vec<Tensor>, f64) {
+        let (tape, outer) = self.lookahead(sgd, source, x, y);
+        let outer_ce = f64::try_from(&outer).unwrap_or(f64::NAN);
+        let a0 = grads_or_zero(&outer, sgd.params(), false);
+        let meta_grad = sgd.meta_backward(&tape, a0, self.meta_params, |obj| {
+            self.objective(*obj, source, x, y)
+        });
+        sgd.rollback(tape);
+        (meta_grad, outer_ce)
+    }
+
+    /// Runs one iteration on batch (`x`, `y`) with the source's features `source` (computed
+    /// without gradient). Returns the meta-gradient (before the Adam step) and the losses.
+    pub fn iteration(
+        &self,
+        sgd: &mut Sgd,
+        meta_opt: &mut Adam,
+        source: &[Tensor],
+        x: &Tensor,
+        y: &Tensor,
+    ) -> (Vec<Tensor>, IterationLog) {
+        let out = self.target.forward_t(x, true);
+        let ce = cross_entropy(&out.logits, y);
+        let wfm = self.wfm(source, &out.features);
+        let log0 = (
+            f64::try_from(&ce).unwrap_or(f64::NAN),
+            f64::try_from(&wfm).unwrap_or(f64::NAN),
+        );
+        let g = grads_or_zero(&(ce + wfm), sgd.params(), false);
+        sgd.step(&g);
+
+        let (meta_grad, outer_ce) = self.meta_gradient(sgd, source, x, y);
+        meta_opt.step(&meta_grad);
+        (
+            meta_grad,
+            IterationLog {
+                inner_ce: log0.0,
+                inner_wfm: log0.1,
+                outer_ce,
+            },
+        )
+    }
+}

@@ -1,0 +1,158 @@
+//! The L2T-ww meta-networks, one pair each: "what", w = softmax(linear(GAP(S_m))) over the source
+//! channels (zero-initialised), and "where", λ = act(linear(GAP(S_m))) with its bias set to
+//! `lambda_init` (or, for `const`, λ = softplus(10·v) with one free v per pair).
+
+use super::pairs::Pair;
+use crate::error::{Error, Result};
+use crate::models::layers::linear;
+use crate::models::Tap;
+use std::str::FromStr;
+use tch::{nn, nn::Init, Tensor};
+
+/// The activation that turns the "where" network's output into λ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LambdaActivation {
+    /// relu6 (the paper's default).
+    Relu6,
+    /// relu.
+    Relu,
+    /// relu of the linear map of GAP divided by the channel count.
+    ReluAvg,
+    /// A learned constant per pair: softplus(10·v).
+    Const,
+    /// elu + 1.
+    Elu,
+    /// sigmoid(2·z).
+    Sigmoid,
+    /// tanh + 1.
+    Tanh,
+    /// softplus.
+    Softplus,
+}
+
+impl FromStr for LambdaActivation {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Ok(match s.trim_matches('"') {
+            "relu6" => Self::Relu6,
+            "relu" => Self::Relu,
+            "relu-avg" => Self::ReluAvg,
+            "const" => Self::Const,
+            "elu" => Self::Elu,
+            "sigmoid" => Self::Sigmoid,
+            "tanh" => Self::Tanh,
+            "softplus" => Self::Softplus,
+            other => {
+                return Err(Error::Invalid(format!(
+                    "unknown λ activation `{other}`: use relu6, relu, relu-avg, const, elu, sigmoid, tanh or softplus"
+                )))
+            }
+        })
+    }
+}
+
+/// "What" and "where" networks for a list of pairs, under one VarStore path.
+pub struct MetaNetworks {
+    pairs: Vec<Pair>,
+    what: Vec<nn::Linear>,
+    where_: Vec<nn::Linear>,
+    constant: Option<Tensor>,
+    activation: LambdaActivation,
+}
+
+fn gap(f: &Tensor) -> Tensor {
+    f.mean_dim(&[2i64, 3][..], false, f.kind())
+}
+
+impl MetaNetworks {
+    /// Builds `wnet.{i}` and `lwnet.{i}` (or `lwnet.weights` for `const`) under `p`.
+    pub fn new(
+        p: &nn::Path,
+        source_taps: &[Tap],
+        pairs: &[Pair],
+        activation: LambdaActivation,
+        lambda_init: f64,
+    ) -> Self {
+        let zero = nn::LinearConfig {
+            ws_init: Init::Const(0.0),
+            bs_init: Some(Init::Const(0.0)),
+            bias: true,
+        };
+        let (wp, lp) = (p / "wnet", p / "lwnet");
+        let what = pairs
+            .iter()
+            .enumerate()
+            .map(|(i, pr)| {
+                let c = source_taps[pr.source].channels;
+                nn::linear(&wp / i, c, c, zero)
+            })
+            .collect();
+        let (where_, constant) = if activation == LambdaActivation::Const {
+            (Vec::new(), Some(lp.zeros("weights", &[pairs.len() as i64])))
+        } else {
+            let nets = pairs
+                .iter()
+                .enumerate()
+                .map(|(i, pr)| {
+                    let l = linear(&lp / i, source_taps[pr.source].channels, 1);
+                    let _ = tch::no_grad(|| {
+                        l.bs.as_ref()
+                            .expect("bias")
+                            .shallow_clone()
+                            .fill_(lambda_init)
+                    });
+                    l
+                })
+                .collect();
+            (nets, None)
+        };
+        MetaNetworks {
+            pairs: pairs.to_vec(),
+            what,
+            where_,
+            constant,
+            activation,
+        }
+    }
+
+    /// Channel weights w (batch, C_m) for each pair.
+    pub fn what(&self, source: &[Tensor]) -> Vec<Tensor> {
+        self.pairs
+            .iter()
+            .zip(&self.what)
+            .map(|(p, l)| gap(&source[p.source]).apply(l).softmax(1, None))
+            .collect()
+    }
+
+    /// Pair weights λ (batch, 1), or (1, 1) for `const`, for each pair.
+    pub fn where_(&self, source: &[Tensor]) -> Vec<Tensor> {
+        use LambdaActivation::*;
+        if let Some(v) = &self.constant {
+            return (0..self.pairs.len())
+                .map(|i| (v.get(i as i64) * 10.0).softplus().view([1, 1]))
+                .collect();
+        }
+        self.pairs
+            .iter()
+            .zip(&self.where_)
+            .map(|(p, l)| {
+                let f = gap(&source[p.source]);
+                match self.activation {
+                    ReluAvg => (&f / f.size()[1] as f64).apply(l).relu(),
+                    _ => {
+                        let z = f.apply(l);
+                        match self.activation {
+                            Relu6 => z.relu6(),
+                            Relu => z.relu(),
+                            Elu => z.elu() + 1.0,
+                            Sigmoid => (z * 2.0).sigmoid(),
+                            Tanh => z.tanh() + 1.0,
+                            Softplus => z.softplus(),
+                            ReluAvg | Const => unreachable!("handled above"),
+                        }
+                    }
+                }
+            })
+            .collect()
+    }
+}
