@@ -47,8 +47,10 @@ build: venv
 release: venv
 	cargo build --release
 
+# Tests run in parallel, one libtorch thread each: two cores, no oversubscription (OpenMP threads
+# spinning against each other make tiny trainings several times slower).
 test: venv
-	cargo test
+	OMP_NUM_THREADS=1 cargo test
 	if [ -d $(REFERENCE) ]; then
 	  $(BIN_DEBUG) conformance $(REFERENCE)
 	else

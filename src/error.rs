@@ -37,6 +37,18 @@ pub enum Error {
     /// Invalid user input that is not tied to a file (a flag, a name).
     #[error("{0}")]
     Invalid(String),
+    /// A loss term that stopped being finite during training.
+    #[error("the loss term `{term}` is not finite ({value}) at epoch {epoch}, iteration {iteration}; lower the learning rate or β, or check the inputs")]
+    NonFinite {
+        /// The epoch (0-based).
+        epoch: usize,
+        /// The iteration within the epoch (0-based).
+        iteration: usize,
+        /// Which term (`ce`, `wfm`, …).
+        term: String,
+        /// Its value.
+        value: f64,
+    },
     /// An error raised by libtorch.
     #[error("libtorch: {0}")]
     Torch(#[from] tch::TchError),

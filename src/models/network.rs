@@ -40,6 +40,8 @@ pub struct Forward {
     pub logits: Tensor,
     /// The tapped maps, (batch, channels, h, w) each, in the order of [`Network::taps`].
     pub features: Vec<Tensor>,
+    /// The globally pooled features the classifier reads, (batch, dim).
+    pub pooled: Tensor,
 }
 
 /// A classification network with named feature taps.

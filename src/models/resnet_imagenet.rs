@@ -91,7 +91,12 @@ impl Network for ImageNetResNet {
             }
             features.push(h.shallow_clone());
         }
-        let logits = h.adaptive_avg_pool2d([1, 1]).flatten(1, -1).apply(&self.fc);
-        Forward { logits, features }
+        let pooled = h.adaptive_avg_pool2d([1, 1]).flatten(1, -1);
+        let logits = pooled.apply(&self.fc);
+        Forward {
+            logits,
+            features,
+            pooled,
+        }
     }
 }

@@ -87,10 +87,12 @@ impl Network for Vgg9Bn {
                 }
             };
         }
-        let logits = h
-            .adaptive_avg_pool2d([1, 1])
-            .flatten(1, -1)
-            .apply(&self.classifier);
-        Forward { logits, features }
+        let pooled = h.adaptive_avg_pool2d([1, 1]).flatten(1, -1);
+        let logits = pooled.apply(&self.classifier);
+        Forward {
+            logits,
+            features,
+            pooled,
+        }
     }
 }

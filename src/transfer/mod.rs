@@ -1,7 +1,10 @@
-//! Transfer training and its checks: the meta-learning machinery (`meta`), the methods as loss
-//! terms (`methods`), and `conformance`, which runs the float64 reference cases produced by the
-//! official L2T-ww code and reports relative errors.
+//! Transfer training and its checks: the training engine (`engine`), the methods as loss terms
+//! and hooks on it (`methods`), the meta-learning machinery (`meta`), what a run records
+//! (`record`), and `conformance`, which runs the float64 reference cases produced by the
+//! official L2T-ww code.
 
 pub mod conformance;
+pub mod engine;
 pub mod meta;
 pub mod methods;
+pub mod record;

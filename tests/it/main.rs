@@ -4,6 +4,7 @@
 mod util;
 
 mod conformance;
+mod engine;
 mod linking;
 mod meta;
 mod weights;

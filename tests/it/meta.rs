@@ -8,7 +8,7 @@ use l2tww::models::{Forward, Network, Tap};
 use l2tww::transfer::meta::{grads_or_zero, Sgd, SgdConfig};
 use l2tww::transfer::methods::cross_entropy::cross_entropy;
 use l2tww::transfer::methods::feature_matching::FeatureMatching;
-use l2tww::transfer::methods::l2tww::{L2tww, L2twwConfig};
+use l2tww::transfer::methods::l2tww::{L2tww, L2twwConfig, SourceTerm};
 use l2tww::transfer::methods::meta_networks::{LambdaActivation, MetaNetworks};
 use l2tww::transfer::methods::pairs::{check_pairs, parse_pairs};
 use tch::{nn, nn::VarStore, Device, Kind, Tensor};
@@ -65,8 +65,13 @@ impl Network for SmoothNet {
             h = h.apply(c).tanh();
             features.push(h.shallow_clone());
         }
-        let logits = h.mean_dim(&[2i64, 3][..], false, h.kind()).apply(&self.fc);
-        Forward { logits, features }
+        let pooled = h.mean_dim(&[2i64, 3][..], false, h.kind());
+        let logits = pooled.apply(&self.fc);
+        Forward {
+            logits,
+            features,
+            pooled,
+        }
     }
 }
 
@@ -91,7 +96,13 @@ fn directional_check(
     let matching = FeatureMatching::new(&branch_vs.root(), source.taps(), target.taps(), &pairs);
     branch_vs.set_kind(kind);
     let mut meta_vs = VarStore::new(dev);
-    let meta = MetaNetworks::new(&meta_vs.root(), source.taps(), &pairs, activation, 1.0);
+    let meta = MetaNetworks::new(
+        &meta_vs.root(),
+        source.taps(),
+        &pairs,
+        Some(activation),
+        1.0,
+    );
     meta_vs.set_kind(kind);
     // Move φ away from its zero initialisation so that every part of it matters.
     let phi: Vec<Tensor> = meta_vs.trainable_variables();
@@ -114,11 +125,13 @@ fn directional_check(
     let mut sgd = Sgd::new(theta, cfg);
     let x = Tensor::randn([batch, 3, 16, 16], (kind, dev));
     let y = Tensor::randint(4, [batch], (Kind::Int64, dev));
-    let src = tch::no_grad(|| source.forward_t(&x, false)).features;
+    let src = vec![tch::no_grad(|| source.forward_t(&x, false)).features];
     let step = L2tww {
         target: &target,
-        matching: &matching,
-        meta: &meta,
+        terms: vec![SourceTerm {
+            matching: &matching,
+            meta: &meta,
+        }],
         meta_params: &phi,
         cfg: L2twwConfig {
             beta: 0.5,

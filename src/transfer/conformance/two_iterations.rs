@@ -12,7 +12,7 @@ use crate::models::weights::{load_named, WeightFile};
 use crate::models::{Arch, Model};
 use crate::transfer::meta::{Adam, AdamConfig, Sgd, SgdConfig};
 use crate::transfer::methods::feature_matching::FeatureMatching;
-use crate::transfer::methods::l2tww::{L2tww, L2twwConfig};
+use crate::transfer::methods::l2tww::{L2tww, L2twwConfig, SourceTerm};
 use crate::transfer::methods::meta_networks::{LambdaActivation, MetaNetworks};
 use crate::transfer::methods::pairs::{check_pairs, parse_pairs};
 use std::path::Path;
@@ -114,7 +114,7 @@ pub fn run(dir: &Path, file: &WeightFile) -> Result<Vec<(String, Vec<Group>)>> {
         &meta_vs.root(),
         source.net.taps(),
         &pairs,
-        activation,
+        Some(activation),
         meta_value(file, "loss_weight_init")?,
     );
     meta_vs.set_kind(kind);
@@ -147,8 +147,10 @@ pub fn run(dir: &Path, file: &WeightFile) -> Result<Vec<(String, Vec<Group>)>> {
     );
     let step = L2tww {
         target: target.net.as_ref(),
-        matching: &matching,
-        meta: &meta,
+        terms: vec![SourceTerm {
+            matching: &matching,
+            meta: &meta,
+        }],
         meta_params: &phi_params,
         cfg: L2twwConfig {
             beta: meta_value(file, "beta")?,
@@ -167,7 +169,7 @@ pub fn run(dir: &Path, file: &WeightFile) -> Result<Vec<(String, Vec<Group>)>> {
         let x = x.to_kind(kind);
         let y = file.get(&format!("iter{k}.y"))?.to_kind(Kind::Int64);
         let src = tch::no_grad(|| source.net.forward_t(&x, false)).features;
-        let (meta_grad, losses) = step.iteration(&mut sgd, &mut adam, &src, &x, &y);
+        let (meta_grad, losses) = step.iteration(&mut sgd, &mut adam, &[src], &x, &y);
         let grads: Vec<(String, Tensor)> =
             phi.iter().map(|(n, _)| n.clone()).zip(meta_grad).collect();
         let p = format!("iter{k}.");

@@ -2,7 +2,8 @@
 //! on WFM alone and one on CE, recorded; the meta-gradient of the final CE through those T+1
 //! steps (exact second order); an Adam step on the meta-networks; the roll-back of the target
 //! (parameters and momentum) to its state before the look-ahead. Source features are computed
-//! once per iteration and shared by every objective.
+//! once per iteration and shared by every objective. With several sources (multi-source
+//! transfer) every source has its own 1×1 convs and meta-networks and their WFM terms add up.
 
 use super::cross_entropy::cross_entropy;
 use super::feature_matching::FeatureMatching;
@@ -40,14 +41,20 @@ pub enum Objective {
     Ce,
 }
 
-/// The parts one iteration works on.
-pub struct L2tww<'a> {
-    /// The target network (train mode).
-    pub target: &'a dyn Network,
+/// One source's part of the matching loss.
+pub struct SourceTerm<'a> {
     /// The 1×1 convs, trained with the target.
     pub matching: &'a FeatureMatching,
     /// The meta-networks.
     pub meta: &'a MetaNetworks,
+}
+
+/// The parts one iteration works on.
+pub struct L2tww<'a> {
+    /// The target network (train mode).
+    pub target: &'a dyn Network,
+    /// One term per source, in the order of the source features passed in.
+    pub terms: Vec<SourceTerm<'a>>,
     /// The meta-networks' parameters, in the order of `meta_opt`.
     pub meta_params: &'a [Tensor],
     /// Hyper-parameters.
@@ -55,17 +62,21 @@ pub struct L2tww<'a> {
 }
 
 impl L2tww<'_> {
-    fn wfm(&self, source: &[Tensor], target: &[Tensor]) -> Tensor {
-        let w = self.meta.what(source);
-        let l = self.meta.where_(source);
-        self.matching
-            .loss(source, target, Some(&w), Some(&l), self.cfg.beta)
+    /// β·Σ_sources WFM for the target's features.
+    pub fn wfm(&self, sources: &[Vec<Tensor>], target: &[Tensor]) -> Tensor {
+        let mut terms = self
+            .terms
+            .iter()
+            .zip(sources)
+            .map(|(t, s)| t.meta.weighted_loss(t.matching, s, target, self.cfg.beta));
+        let first = terms.next().expect("at least one source");
+        terms.fold(first, |acc, t| acc + t)
     }
 
-    fn objective(&self, obj: Objective, source: &[Tensor], x: &Tensor, y: &Tensor) -> Tensor {
+    fn objective(&self, obj: Objective, sources: &[Vec<Tensor>], x: &Tensor, y: &Tensor) -> Tensor {
         let out = self.target.forward_t(x, true);
         match obj {
-            Objective::Wfm => self.wfm(source, &out.features),
+            Objective::Wfm => self.wfm(sources, &out.features),
             Objective::Ce => cross_entropy(&out.logits, y),
         }
     }
@@ -75,18 +86,18 @@ impl L2tww<'_> {
     fn lookahead(
         &self,
         sgd: &mut Sgd,
-        source: &[Tensor],
+        sources: &[Vec<Tensor>],
         x: &Tensor,
         y: &Tensor,
     ) -> (Tape<Objective>, Tensor) {
         let mut tape = sgd.begin_lookahead();
         let steps = std::iter::repeat_n(Objective::Wfm, self.cfg.lookahead).chain([Objective::Ce]);
         for obj in steps {
-            let loss = self.objective(obj, source, x, y);
+            let loss = self.objective(obj, sources, x, y);
             let g = grads_or_zero(&loss, sgd.params(), false);
             sgd.record_step(&mut tape, obj, &g);
         }
-        let outer = self.objective(Objective::Ce, source, x, y);
+        let outer = self.objective(Objective::Ce, sources, x, y);
         (tape, outer)
     }
 
@@ -95,11 +106,11 @@ impl L2tww<'_> {
     pub fn outer_after_lookahead(
         &self,
         sgd: &mut Sgd,
-        source: &[Tensor],
+        sources: &[Vec<Tensor>],
         x: &Tensor,
         y: &Tensor,
     ) -> f64 {
-        let (tape, outer) = self.lookahead(sgd, source, x, y);
+        let (tape, outer) = self.lookahead(sgd, sources, x, y);
         sgd.rollback(tape);
         f64::try_from(&outer).unwrap_or(f64::NAN)
     }
@@ -109,33 +120,33 @@ impl L2tww<'_> {
     pub fn meta_gradient(
         &self,
         sgd: &mut Sgd,
-        source: &[Tensor],
+        sources: &[Vec<Tensor>],
         x: &Tensor,
         y: &Tensor,
     ) -> (Vec<Tensor>, f64) {
-        let (tape, outer) = self.lookahead(sgd, source, x, y);
+        let (tape, outer) = self.lookahead(sgd, sources, x, y);
         let outer_ce = f64::try_from(&outer).unwrap_or(f64::NAN);
         let a0 = grads_or_zero(&outer, sgd.params(), false);
         let meta_grad = sgd.meta_backward(&tape, a0, self.meta_params, |obj| {
-            self.objective(*obj, source, x, y)
+            self.objective(*obj, sources, x, y)
         });
         sgd.rollback(tape);
         (meta_grad, outer_ce)
     }
 
-    /// Runs one iteration on batch (`x`, `y`) with the source's features `source` (computed
+    /// Runs one iteration on batch (`x`, `y`) with the sources' features `sources` (computed
     /// without gradient). Returns the meta-gradient (before the Adam step) and the losses.
     pub fn iteration(
         &self,
         sgd: &mut Sgd,
         meta_opt: &mut Adam,
-        source: &[Tensor],
+        sources: &[Vec<Tensor>],
         x: &Tensor,
         y: &Tensor,
     ) -> (Vec<Tensor>, IterationLog) {
         let out = self.target.forward_t(x, true);
         let ce = cross_entropy(&out.logits, y);
-        let wfm = self.wfm(source, &out.features);
+        let wfm = self.wfm(sources, &out.features);
         let log0 = (
             f64::try_from(&ce).unwrap_or(f64::NAN),
             f64::try_from(&wfm).unwrap_or(f64::NAN),
@@ -143,7 +154,7 @@ impl L2tww<'_> {
         let g = grads_or_zero(&(ce + wfm), sgd.params(), false);
         sgd.step(&g);
 
-        let (meta_grad, outer_ce) = self.meta_gradient(sgd, source, x, y);
+        let (meta_grad, outer_ce) = self.meta_gradient(sgd, sources, x, y);
         meta_opt.step(&meta_grad);
         (
             meta_grad,

@@ -1,7 +1,9 @@
 //! The L2T-ww meta-networks, one pair each: "what", w = softmax(linear(GAP(S_m))) over the source
 //! channels (zero-initialised), and "where", λ = act(linear(GAP(S_m))) with its bias set to
-//! `lambda_init` (or, for `const`, λ = softplus(10·v) with one free v per pair).
+//! `lambda_init` (or, for `const`, λ = softplus(10·v) with one free v per pair). L2T-w learns
+//! only w: built without a "where" network, λ is 1.
 
+use super::feature_matching::FeatureMatching;
 use super::pairs::Pair;
 use crate::error::{Error, Result};
 use crate::models::layers::linear;
@@ -10,9 +12,11 @@ use std::str::FromStr;
 use tch::{nn, nn::Init, Tensor};
 
 /// The activation that turns the "where" network's output into λ.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum LambdaActivation {
     /// relu6 (the paper's default).
+    #[serde(rename = "relu6")]
     Relu6,
     /// relu.
     Relu,
@@ -51,13 +55,17 @@ impl FromStr for LambdaActivation {
     }
 }
 
-/// "What" and "where" networks for a list of pairs, under one VarStore path.
+/// "What" and (optionally) "where" networks for a list of pairs, under one VarStore path.
 pub struct MetaNetworks {
     pairs: Vec<Pair>,
     what: Vec<nn::Linear>,
-    where_: Vec<nn::Linear>,
-    constant: Option<Tensor>,
-    activation: LambdaActivation,
+    where_: Where,
+}
+
+enum Where {
+    None,
+    Nets(Vec<nn::Linear>, LambdaActivation),
+    Constant(Tensor),
 }
 
 fn gap(f: &Tensor) -> Tensor {
@@ -65,12 +73,13 @@ fn gap(f: &Tensor) -> Tensor {
 }
 
 impl MetaNetworks {
-    /// Builds `wnet.{i}` and `lwnet.{i}` (or `lwnet.weights` for `const`) under `p`.
+    /// Builds `wnet.{i}` and, when `activation` is given, `lwnet.{i}` (or `lwnet.weights` for
+    /// `const`) under `p`; without an activation λ is 1 (L2T-w).
     pub fn new(
         p: &nn::Path,
         source_taps: &[Tap],
         pairs: &[Pair],
-        activation: LambdaActivation,
+        activation: Option<LambdaActivation>,
         lambda_init: f64,
     ) -> Self {
         let zero = nn::LinearConfig {
@@ -87,32 +96,35 @@ impl MetaNetworks {
                 nn::linear(&wp / i, c, c, zero)
             })
             .collect();
-        let (where_, constant) = if activation == LambdaActivation::Const {
-            (Vec::new(), Some(lp.zeros("weights", &[pairs.len() as i64])))
-        } else {
-            let nets = pairs
-                .iter()
-                .enumerate()
-                .map(|(i, pr)| {
-                    let l = linear(&lp / i, source_taps[pr.source].channels, 1);
-                    let _ = tch::no_grad(|| {
-                        l.bs.as_ref()
-                            .expect("bias")
-                            .shallow_clone()
-                            .fill_(lambda_init)
-                    });
-                    l
-                })
-                .collect();
-            (nets, None)
+        let where_ = match activation {
+            None => Where::None,
+            Some(LambdaActivation::Const) => {
+                Where::Constant(lp.zeros("weights", &[pairs.len() as i64]))
+            }
+            Some(act) => Where::Nets(
+                pairs
+                    .iter()
+                    .enumerate()
+                    .map(|(i, pr)| {
+                        let l = linear(&lp / i, source_taps[pr.source].channels, 1);
+                        let bias = l.bs.as_ref().expect("a linear layer with bias");
+                        let _ = tch::no_grad(|| bias.shallow_clone().fill_(lambda_init));
+                        l
+                    })
+                    .collect(),
+                act,
+            ),
         };
         MetaNetworks {
             pairs: pairs.to_vec(),
             what,
             where_,
-            constant,
-            activation,
         }
+    }
+
+    /// The pairs, in order.
+    pub fn pairs(&self) -> &[Pair] {
+        &self.pairs
     }
 
     /// Channel weights w (batch, C_m) for each pair.
@@ -124,35 +136,55 @@ impl MetaNetworks {
             .collect()
     }
 
-    /// Pair weights λ (batch, 1), or (1, 1) for `const`, for each pair.
-    pub fn where_(&self, source: &[Tensor]) -> Vec<Tensor> {
+    /// Pair weights λ (batch, 1), or (1, 1) for `const`, for each pair; None when λ is not
+    /// learned.
+    pub fn where_(&self, source: &[Tensor]) -> Option<Vec<Tensor>> {
         use LambdaActivation::*;
-        if let Some(v) = &self.constant {
-            return (0..self.pairs.len())
-                .map(|i| (v.get(i as i64) * 10.0).softplus().view([1, 1]))
-                .collect();
-        }
-        self.pairs
+        let (nets, act) = match &self.where_ {
+            Where::None => return None,
+            Where::Constant(v) => {
+                return Some(
+                    (0..self.pairs.len())
+                        .map(|i| (v.get(i as i64) * 10.0).softplus().view([1, 1]))
+                        .collect(),
+                )
+            }
+            Where::Nets(nets, act) => (nets, *act),
+        };
+        let lambdas = self
+            .pairs
             .iter()
-            .zip(&self.where_)
+            .zip(nets)
             .map(|(p, l)| {
                 let f = gap(&source[p.source]);
-                match self.activation {
-                    ReluAvg => (&f / f.size()[1] as f64).apply(l).relu(),
-                    _ => {
-                        let z = f.apply(l);
-                        match self.activation {
-                            Relu6 => z.relu6(),
-                            Relu => z.relu(),
-                            Elu => z.elu() + 1.0,
-                            Sigmoid => (z * 2.0).sigmoid(),
-                            Tanh => z.tanh() + 1.0,
-                            Softplus => z.softplus(),
-                            ReluAvg | Const => unreachable!("handled above"),
-                        }
-                    }
+                if act == ReluAvg {
+                    return (&f / f.size()[1] as f64).apply(l).relu();
+                }
+                let z = f.apply(l);
+                match act {
+                    Relu6 => z.relu6(),
+                    Relu => z.relu(),
+                    Elu => z.elu() + 1.0,
+                    Sigmoid => (z * 2.0).sigmoid(),
+                    Tanh => z.tanh() + 1.0,
+                    Softplus => z.softplus(),
+                    ReluAvg | Const => unreachable!("handled above"),
                 }
             })
-            .collect()
+            .collect();
+        Some(lambdas)
+    }
+
+    /// β·WFM of these pairs through `matching`, weighted by w and (when learned) λ.
+    pub fn weighted_loss(
+        &self,
+        matching: &FeatureMatching,
+        source: &[Tensor],
+        target: &[Tensor],
+        beta: f64,
+    ) -> Tensor {
+        let w = self.what(source);
+        let l = self.where_(source);
+        matching.loss(source, target, Some(&w), l.as_deref(), beta)
     }
 }

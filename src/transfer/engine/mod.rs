@@ -1,0 +1,13 @@
+//! The one training engine: batches, optimisation settings, the method contract, the loop,
+//! checkpoints. Methods are loss terms and hooks on it (see `transfer::methods`).
+
+pub mod batches;
+pub mod checkpoint;
+pub mod config;
+pub mod fit;
+pub mod method;
+
+pub use batches::{Batch, BatchSource, TensorBatches};
+pub use config::{OptimConfig, Schedule};
+pub use fit::{Listener, Quiet, RunData, Trainer};
+pub use method::{AfterStep, Method, StepContext};

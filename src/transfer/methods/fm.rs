@@ -1,0 +1,79 @@
+//! `fm`: unweighted feature matching, β·Σ_pairs mean over channels, space and batch of the
+//! squared error between the (resized) source map and the 1×1-conv-mapped target map; one set
+//! of 1×1 convs per source, trained with the target.
+
+use super::feature_matching::FeatureMatching;
+use super::schemes::PairScheme;
+use super::BuildContext;
+use crate::error::Result;
+use crate::transfer::engine::{Method, StepContext};
+use tch::{nn::VarStore, Tensor};
+
+/// Unweighted feature matching from every source.
+pub struct Fm {
+    stores: Vec<VarStore>,
+    matching: Vec<FeatureMatching>,
+    beta: f64,
+}
+
+impl Fm {
+    /// Builds the 1×1 convs of `scheme` for every source.
+    pub fn new(ctx: &BuildContext, scheme: &PairScheme, beta: f64) -> Result<Self> {
+        let (mut stores, mut matching) = (Vec::new(), Vec::new());
+        for source in ctx.sources {
+            let pairs = scheme.resolve(source.net.taps(), ctx.target.net.taps(), ctx.input)?;
+            let mut vs = VarStore::new(ctx.device);
+            matching.push(FeatureMatching::new(
+                &(vs.root() / "branch"),
+                source.net.taps(),
+                ctx.target.net.taps(),
+                &pairs,
+            ));
+            vs.set_kind(ctx.kind);
+            stores.push(vs);
+        }
+        Ok(Fm {
+            stores,
+            matching,
+            beta,
+        })
+    }
+}
+
+/// Named trainable variables of several stores, prefixed `s{i}.`.
+pub(crate) fn named_params(stores: &[VarStore]) -> Vec<(String, Tensor)> {
+    stores
+        .iter()
+        .enumerate()
+        .flat_map(|(i, vs)| {
+            vs.variables()
+                .into_iter()
+                .filter(|(_, t)| t.requires_grad())
+                .map(move |(n, t)| (format!("s{i}.{n}"), t))
+        })
+        .collect()
+}
+
+impl Method for Fm {
+    fn name(&self) -> &str {
+        "fm"
+    }
+
+    fn trained_params(&self) -> Vec<(String, Tensor)> {
+        named_params(&self.stores)
+    }
+
+    fn terms(&self, ctx: &StepContext) -> Vec<(String, Tensor)> {
+        let mut total: Option<Tensor> = None;
+        for (m, s) in self.matching.iter().zip(ctx.sources) {
+            let t = m.loss(&s.features, &ctx.target.features, None, None, self.beta);
+            total = Some(match total {
+                None => t,
+                Some(acc) => acc + t,
+            });
+        }
+        total
+            .map(|t| vec![("fm".to_string(), t)])
+            .unwrap_or_default()
+    }
+}

@@ -1,0 +1,303 @@
+//! `l2t-w` and `l2t-ww` as a method on the engine: the matching term (weighted by w, and by λ for
+//! L2T-ww) is added to the cross-entropy, and after every SGD step the meta-networks take their
+//! meta-gradient step (look-ahead, exact second order, roll-back; see `l2tww`). With several
+//! sources each has its own 1×1 convs and meta-networks. Over the validation set it records the
+//! mean λ and the mean entropy of w of every pair.
+
+use super::feature_matching::FeatureMatching;
+use super::fm::named_params;
+use super::l2tww::{L2tww, L2twwConfig, SourceTerm};
+use super::meta_networks::{LambdaActivation, MetaNetworks};
+use super::pairs::Pair;
+use super::schemes::PairScheme;
+use super::BuildContext;
+use crate::error::{Error, Result};
+use crate::transfer::engine::{AfterStep, Method, StepContext};
+use crate::transfer::meta::{Adam, AdamConfig, Sgd, SgdConfig};
+use serde::{Deserialize, Serialize};
+use tch::{nn::VarStore, Kind, Tensor};
+
+/// The optimizer of the meta-networks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum MetaOptimizerKind {
+    /// Adam (the official default).
+    #[default]
+    Adam,
+    /// SGD with the target's momentum.
+    Sgd,
+}
+
+enum MetaOptimizer {
+    Adam(Adam),
+    Sgd(Sgd),
+}
+
+/// Settings of an L2T method beyond its pairs.
+pub struct L2tSettings {
+    /// β and T.
+    pub cfg: L2twwConfig,
+    /// λ's activation; None for L2T-w (λ = 1).
+    pub lambda: Option<LambdaActivation>,
+    /// λ's bias initialisation.
+    pub lambda_init: f64,
+    /// Meta learning rate and weight decay.
+    pub meta_lr: f64,
+    /// Meta weight decay.
+    pub meta_wd: f64,
+    /// Meta optimizer.
+    pub optimizer: MetaOptimizerKind,
+    /// The target's momentum (for an SGD meta optimizer).
+    pub momentum: f64,
+}
+
+/// L2T-w / L2T-ww over one or more sources.
+pub struct L2t {
+    name: &'static str,
+    branch_stores: Vec<VarStore>,
+    matching: Vec<FeatureMatching>,
+    meta_store: VarStore,
+    meta: Vec<MetaNetworks>,
+    meta_params: Vec<(String, Tensor)>,
+    opt: MetaOptimizer,
+    cfg: L2twwConfig,
+    sums: Vec<Vec<(f64, f64)>>,
+    seen: f64,
+}
+
+impl L2t {
+    /// Builds the 1×1 convs and meta-networks of `scheme` for every source.
+    pub fn new(ctx: &BuildContext, scheme: &PairScheme, s: L2tSettings) -> Result<Self> {
+        let (mut branch_stores, mut matching, mut meta) = (Vec::new(), Vec::new(), Vec::new());
+        let mut meta_store = VarStore::new(ctx.device);
+        for (i, source) in ctx.sources.iter().enumerate() {
+            let pairs = scheme.resolve(source.net.taps(), ctx.target.net.taps(), ctx.input)?;
+            let mut vs = VarStore::new(ctx.device);
+            matching.push(FeatureMatching::new(
+                &(vs.root() / "branch"),
+                source.net.taps(),
+                ctx.target.net.taps(),
+                &pairs,
+            ));
+            vs.set_kind(ctx.kind);
+            branch_stores.push(vs);
+            let root = meta_store.root() / format!("s{i}");
+            meta.push(MetaNetworks::new(
+                &root,
+                source.net.taps(),
+                &pairs,
+                s.lambda,
+                s.lambda_init,
+            ));
+        }
+        if meta.is_empty() {
+            return Err(Error::Invalid(
+                "l2t-w and l2t-ww need at least one source network".into(),
+            ));
+        }
+        meta_store.set_kind(ctx.kind);
+        let mut meta_params: Vec<(String, Tensor)> = meta_store
+            .variables()
+            .into_iter()
+            .filter(|(_, t)| t.requires_grad())
+            .collect();
+        meta_params.sort_by(|a, b| a.0.cmp(&b.0));
+        let tensors: Vec<Tensor> = meta_params.iter().map(|(_, t)| t.shallow_clone()).collect();
+        let opt = match s.optimizer {
+            MetaOptimizerKind::Adam => {
+                MetaOptimizer::Adam(Adam::new(tensors, AdamConfig::new(s.meta_lr, s.meta_wd)))
+            }
+            MetaOptimizerKind::Sgd => MetaOptimizer::Sgd(Sgd::new(
+                tensors,
+                SgdConfig {
+                    lr: s.meta_lr,
+                    momentum: s.momentum,
+                    weight_decay: s.meta_wd,
+                    nesterov: false,
+                },
+            )),
+        };
+        let sums = meta
+            .iter()
+            .map(|m| vec![(0.0, 0.0); m.pairs().len()])
+            .collect();
+        let name = if s.lambda.is_some() {
+            "l2t-ww"
+        } else {
+            "l2t-w"
+        };
+        Ok(L2t {
+            name,
+            branch_stores,
+            matching,
+            meta_store,
+            meta,
+            meta_params,
+            opt,
+            cfg: s.cfg,
+            sums,
+            seen: 0.0,
+        })
+    }
+
+    fn label(&self, source: usize, p: &Pair) -> String {
+        format!("s{source}.{}-{}", p.source, p.target)
+    }
+}
+
+impl Method for L2t {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn trained_params(&self) -> Vec<(String, Tensor)> {
+        named_params(&self.branch_stores)
+    }
+
+    fn terms(&self, ctx: &StepContext) -> Vec<(String, Tensor)> {
+        let mut total: Option<Tensor> = None;
+        for ((m, mn), s) in self.matching.iter().zip(&self.meta).zip(ctx.sources) {
+            let t = mn.weighted_loss(m, &s.features, &ctx.target.features, self.cfg.beta);
+            total = Some(match total {
+                None => t,
+                Some(acc) => acc + t,
+            });
+        }
+        total
+            .map(|t| vec![("wfm".to_string(), t)])
+            .unwrap_or_default()
+    }
+
+    fn after_step(&mut self, step: AfterStep) -> Result<()> {
+        let tensors: Vec<Tensor> = self
+            .meta_params
+            .iter()
+            .map(|(_, t)| t.shallow_clone())
+            .collect();
+        let terms = self
+            .matching
+            .iter()
+            .zip(&self.meta)
+            .map(|(matching, meta)| SourceTerm { matching, meta })
+            .collect();
+        let view = L2tww {
+            target: step.target,
+            terms,
+            meta_params: &tensors,
+            cfg: self.cfg,
+        };
+        let (grad, _) = view.meta_gradient(step.sgd, step.sources, step.x, step.y);
+        match &mut self.opt {
+            MetaOptimizer::Adam(a) => a.step(&grad),
+            MetaOptimizer::Sgd(s) => s.step(&grad),
+        }
+        Ok(())
+    }
+
+    fn state(&self) -> Vec<(String, Tensor)> {
+        let mut s: Vec<(String, Tensor)> = self
+            .meta_params
+            .iter()
+            .map(|(n, t)| (format!("meta.{n}"), t.shallow_clone()))
+            .collect();
+        match &self.opt {
+            MetaOptimizer::Adam(a) => {
+                let (m, v) = a.moments();
+                for (i, (m, v)) in m.iter().zip(v).enumerate() {
+                    s.push((format!("adam.m.{i}"), m.shallow_clone()));
+                    s.push((format!("adam.v.{i}"), v.shallow_clone()));
+                }
+                s.push(("adam.steps".into(), Tensor::from(a.steps() as i64)));
+            }
+            MetaOptimizer::Sgd(o) => {
+                for (i, b) in o.buffers().iter().enumerate() {
+                    if let Some(b) = b {
+                        s.push((format!("metasgd.buf.{i}"), b.shallow_clone()));
+                    }
+                }
+            }
+        }
+        s
+    }
+
+    fn load_state(&mut self, state: &[(String, Tensor)]) -> Result<()> {
+        let get = |n: &str| {
+            state
+                .iter()
+                .find(|(k, _)| k == n)
+                .map(|(_, t)| t.shallow_clone())
+        };
+        let missing = |n: &str| Error::Invalid(format!("checkpoint lacks `method.{n}`"));
+        tch::no_grad(|| -> Result<()> {
+            for (n, t) in &self.meta_params {
+                let src = get(&format!("meta.{n}")).ok_or_else(|| missing(&format!("meta.{n}")))?;
+                t.shallow_clone()
+                    .copy_(&src.to_kind(t.kind()).to_device(t.device()));
+            }
+            Ok(())
+        })?;
+        let n = self.meta_params.len();
+        let device = self.meta_store.device();
+        match &mut self.opt {
+            MetaOptimizer::Adam(a) => {
+                let grab = |k: String| {
+                    get(&k)
+                        .map(|t| t.to_device(device))
+                        .ok_or_else(|| missing(&k))
+                };
+                let m = (0..n)
+                    .map(|i| grab(format!("adam.m.{i}")))
+                    .collect::<Result<_>>()?;
+                let v = (0..n)
+                    .map(|i| grab(format!("adam.v.{i}")))
+                    .collect::<Result<_>>()?;
+                let steps = i64::try_from(get("adam.steps").ok_or_else(|| missing("adam.steps"))?)?;
+                a.set_state(m, v, steps as u64);
+            }
+            MetaOptimizer::Sgd(o) => o.set_buffers(
+                (0..n)
+                    .map(|i| get(&format!("metasgd.buf.{i}")).map(|t| t.to_device(device)))
+                    .collect(),
+            ),
+        }
+        Ok(())
+    }
+
+    fn observe_eval(&mut self, sources: &[Vec<Tensor>]) {
+        let batch = sources
+            .first()
+            .and_then(|s| s.first())
+            .map_or(0, |f| f.size()[0]) as f64;
+        for (s, (meta, feats)) in self.meta.iter().zip(sources).enumerate() {
+            let w = meta.what(feats);
+            let l = meta.where_(feats);
+            for (i, w) in w.iter().enumerate() {
+                let h = -(w * w.clamp_min(1e-30).log())
+                    .sum_dim_intlist(1, false, Kind::Double)
+                    .sum(Kind::Double);
+                let lam = l.as_ref().map_or(batch, |l| {
+                    f64::try_from(l[i].sum(Kind::Double)).unwrap_or(f64::NAN) * batch
+                        / l[i].size()[0] as f64
+                });
+                self.sums[s][i].0 += lam;
+                self.sums[s][i].1 += f64::try_from(h).unwrap_or(f64::NAN);
+            }
+        }
+        self.seen += batch;
+    }
+
+    fn take_eval_stats(&mut self) -> Vec<(String, f64)> {
+        let mut out = Vec::new();
+        let n = self.seen.max(1.0);
+        for (s, meta) in self.meta.iter().enumerate() {
+            for (i, p) in meta.pairs().iter().enumerate() {
+                let (lam, ent) = self.sums[s][i];
+                out.push((format!("lambda.{}", self.label(s, p)), lam / n));
+                out.push((format!("entropy.{}", self.label(s, p)), ent / n));
+                self.sums[s][i] = (0.0, 0.0);
+            }
+        }
+        self.seen = 0.0;
+        out
+    }
+}
