@@ -1,6 +1,7 @@
 //! The command line: clap-derived arguments, one file per subcommand. Every subcommand returns
 //! an exit code; errors bubble up to `main`, which prints the chain and exits 2.
 
+mod bench;
 mod conformance;
 mod info;
 mod inspect;
@@ -39,6 +40,8 @@ pub struct GlobalOpts {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Time one L2T-ww iteration against a plain SGD step (paper's 32×32 setting, random data); prints JSON.
+    Bench(bench::BenchArgs),
     /// Check l2tww against the official code's float64 reference tensors in DIR.
     Conformance(conformance::ConformanceArgs),
     /// Show the tensors (names, shapes, dtypes), parameter count and metadata of a safetensors file.
@@ -53,6 +56,7 @@ pub enum Command {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     crate::device::set_threads(cli.global.threads);
     match cli.command {
+        Command::Bench(a) => bench::run(a, &cli.global),
         Command::Conformance(a) => conformance::run(a),
         Command::Inspect(a) => inspect::run(a),
         Command::Models(a) => models::run(a, &cli.global),

@@ -3,6 +3,7 @@
 //! (`record`), and `conformance`, which runs the float64 reference cases produced by the
 //! official L2T-ww code.
 
+pub mod bench;
 pub mod conformance;
 pub mod engine;
 pub mod meta;

@@ -1,23 +1,19 @@
-//! The one training loop. Per batch: the sources' forward passes (once, without graph), the
-//! target's forward pass, cross-entropy plus the method's terms (each checked to be finite), one
-//! SGD step over the target's and the method's parameters, then the method's after-step hook.
-//! Per epoch: the learning rate from the schedule, evaluation on validation and test, the
+//! The one training loop. Per batch: one `train_step` (see `step`). Per epoch: the learning rate from the schedule, evaluation on validation and test, the
 //! method's statistics on validation, a record, a checkpoint. A run whose checkpoint exists
 //! continues from it.
 
 use super::batches::BatchSource;
 use super::checkpoint;
 use super::config::OptimConfig;
-use super::method::{AfterStep, Method, StepContext};
-use crate::error::{Error, Result};
-use crate::models::{Forward, Model};
-use crate::transfer::meta::{grads_or_zero, Sgd, SgdConfig};
-use crate::transfer::methods::cross_entropy::cross_entropy;
+use super::method::Method;
+use super::step::{accuracy, forward_sources, optimizer_for, train_step};
+use crate::error::Result;
+use crate::models::Model;
 use crate::transfer::record::{EpochRecord, RunSummary};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
-use tch::{Kind, Tensor};
+use tch::Tensor;
 
 /// The data of a run.
 pub struct RunData<'a> {
@@ -64,15 +60,6 @@ pub struct Trainer<'a> {
     pub stop_after: Option<usize>,
 }
 
-fn forward_sources(sources: &[Model], x: &Tensor) -> Vec<Forward> {
-    tch::no_grad(|| sources.iter().map(|s| s.net.forward_t(x, false)).collect())
-}
-
-fn accuracy(logits: &Tensor, y: &Tensor) -> (i64, i64) {
-    let correct = logits.argmax(-1, false).eq_tensor(y).sum(Kind::Int64);
-    (i64::try_from(correct).unwrap_or(0), y.size()[0])
-}
-
 impl Trainer<'_> {
     fn evaluate(&mut self, data: &dyn BatchSource, observe: bool) -> Result<f64> {
         let (mut correct, mut total) = (0i64, 0i64);
@@ -99,27 +86,8 @@ impl Trainer<'_> {
 
     /// Trains (or continues training) and returns the run's summary.
     pub fn fit(&mut self, data: RunData, listener: &mut dyn Listener) -> Result<RunSummary> {
-        let mut theta: Vec<(String, Tensor)> = self
-            .target
-            .vs
-            .variables()
-            .into_iter()
-            .filter(|(_, t)| t.requires_grad())
-            .collect();
-        theta.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut extra = self.method.trained_params();
-        extra.sort_by(|a, b| a.0.cmp(&b.0));
-        theta.extend(extra);
         let o = self.optim;
-        let mut sgd = Sgd::new(
-            theta.iter().map(|(_, t)| t.shallow_clone()).collect(),
-            SgdConfig {
-                lr: o.lr,
-                momentum: o.momentum,
-                weight_decay: o.weight_decay,
-                nesterov: o.nesterov,
-            },
-        );
+        let mut sgd = optimizer_for(self.target, self.method, &o);
         let mut records = Vec::new();
         match &self.checkpoint {
             Some(path) if path.exists() => {
@@ -151,52 +119,29 @@ impl Trainer<'_> {
             let of = data.train.num_batches();
             for (iteration, batch) in data.train.batches(epoch).enumerate() {
                 let b = batch?;
-                let sources = forward_sources(self.sources, &b.x);
-                let out = self.target.net.forward_t(&b.x, true);
-                let mut terms = vec![("ce".to_string(), cross_entropy(&out.logits, &b.y))];
-                let ctx = StepContext {
-                    x: &b.x,
-                    y: &b.y,
-                    idx: &b.idx,
-                    target: &out,
-                    sources: &sources,
-                };
-                terms.extend(self.method.terms(&ctx));
-                let mut loss: Option<Tensor> = None;
-                for (name, t) in &terms {
-                    let v = f64::try_from(t)?;
-                    if !v.is_finite() {
-                        return Err(Error::NonFinite {
-                            epoch,
-                            iteration,
-                            term: name.clone(),
-                            value: v,
-                        });
-                    }
+                let step = train_step(
+                    self.target,
+                    self.sources,
+                    self.method,
+                    &mut sgd,
+                    &b,
+                    epoch,
+                    iteration,
+                )?;
+                for (name, v) in &step.terms {
                     *term_sums.entry(name.clone()).or_default() += v;
-                    loss = Some(match loss {
-                        None => t.shallow_clone(),
-                        Some(l) => l + t,
-                    });
                 }
-                let loss = loss.expect("the cross-entropy term");
-                let grads = grads_or_zero(&loss, sgd.params(), false);
-                sgd.step(&grads);
-                let feats: Vec<Vec<Tensor>> = sources.into_iter().map(|f| f.features).collect();
-                self.method.after_step(AfterStep {
-                    sgd: &mut sgd,
-                    target: self.target.net.as_ref(),
-                    sources: &feats,
-                    x: &b.x,
-                    y: &b.y,
-                })?;
-                let lv = f64::try_from(&loss)?;
-                let (c, n) = accuracy(&out.logits.detach(), &b.y);
-                loss_sum += lv;
-                correct += c;
-                seen += n;
+                loss_sum += step.loss;
+                correct += step.correct;
+                seen += step.seen;
                 iters += 1;
-                listener.batch(epoch, iteration, of, lv, 100.0 * c as f64 / n.max(1) as f64);
+                listener.batch(
+                    epoch,
+                    iteration,
+                    of,
+                    step.loss,
+                    100.0 * step.correct as f64 / step.seen.max(1) as f64,
+                );
             }
             let val_acc = self.evaluate(data.val, true)?;
             let stats = self.method.take_eval_stats().into_iter().collect();

@@ -6,6 +6,7 @@ pub mod checkpoint;
 pub mod config;
 pub mod fit;
 pub mod method;
+pub mod step;
 
 pub use batches::{Batch, BatchSource, TensorBatches};
 pub use config::{OptimConfig, Schedule};
