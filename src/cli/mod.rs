@@ -1,7 +1,9 @@
 //! The command line: clap-derived arguments, one file per subcommand. Every subcommand returns
 //! an exit code; errors bubble up to `main`, which prints the chain and exits 2.
 
+mod bench;
 mod conformance;
+mod data;
 mod info;
 mod inspect;
 mod models;
@@ -47,6 +49,10 @@ pub enum Command {
     Models(models::ModelsArgs),
     /// Show the libtorch in use, its CUDA support and the resolved device.
     Info,
+    /// Datasets: prepare Parquet files, choose subsets, show a split.
+    Data(data::DataArgs),
+    /// Measure throughput (the data loader).
+    Bench(bench::BenchArgs),
 }
 
 /// Runs a parsed command line.
@@ -57,5 +63,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Inspect(a) => inspect::run(a),
         Command::Models(a) => models::run(a, &cli.global),
         Command::Info => info::run(&cli.global),
+        Command::Data(a) => data::run(a),
+        Command::Bench(a) => bench::run(a, &cli.global),
     }
 }
