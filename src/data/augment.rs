@@ -149,14 +149,30 @@ pub fn geometry(
     }
 }
 
-/// Writes `img` as float32 CHW into `out` (length c·h·w), applying the 32×32 pad-crop (when
-/// `augment` is [`Augment::Cifar32`]), the horizontal flip (Cifar32 and Imagenet224Train), and
-/// scaling to [0, 1] then ImageNet normalisation (single-channel images use the first channel's
-/// mean and std). Padding is zero in pixel space, as torchvision pads before normalising.
+/// Per-channel lookup tables from a byte to its float32 value: as torchvision, ToTensor divides
+/// by 255 and Normalize subtracts the ImageNet mean and divides by the std (or only the division
+/// when not normalising). Single-channel images use the first channel's table.
+pub fn tables(normalize: bool) -> [[f32; 256]; 3] {
+    std::array::from_fn(|ch| {
+        std::array::from_fn(|v| {
+            let t = v as f32 / 255.0;
+            if normalize {
+                (t - MEAN[ch]) / STD[ch]
+            } else {
+                t
+            }
+        })
+    })
+}
+
+/// Writes `img` as float32 CHW into `out` (length c·h·w) through `tables` (see [`tables`]),
+/// applying the 32×32 pad-crop (when `augment` is [`Augment::Cifar32`]) and the horizontal flip
+/// (Cifar32 and Imagenet224Train). Padding is zero in pixel space, as torchvision pads before
+/// normalising.
 pub fn write_chw(
     img: &Image,
     augment: Augment,
-    normalize: bool,
+    tables: &[[f32; 256]; 3],
     rng: &mut ChaCha8Rng,
     out: &mut [f32],
 ) {
@@ -167,24 +183,15 @@ pub fn write_chw(
         (0, 0)
     };
     let flip = matches!(augment, Augment::Cifar32 | Augment::Imagenet224Train) && rng.gen_bool(0.5);
-    for ch in 0..c {
-        // As torchvision: ToTensor divides by 255, Normalize subtracts the mean and divides by
-        // the std; a lookup table gives the same float32 values for every byte.
-        let lut: [f32; 256] = std::array::from_fn(|v| {
-            let t = v as f32 / 255.0;
-            if normalize {
-                (t - MEAN[ch]) / STD[ch]
-            } else {
-                t
-            }
-        });
+    for (ch, lut) in tables.iter().enumerate().take(c) {
         let plane = &mut out[ch * h * w..(ch + 1) * h * w];
         for y in 0..h {
             let sy = y as i64 + dy;
+            let inside_y = sy >= 0 && sy < h as i64;
             for x in 0..w {
                 let xx = if flip { w - 1 - x } else { x };
                 let sx = xx as i64 + dx;
-                let v = if sy < 0 || sx < 0 || sy >= h as i64 || sx >= w as i64 {
+                let v = if !inside_y || sx < 0 || sx >= w as i64 {
                     0
                 } else {
                     img.pixels[(sy as usize * w + sx as usize) * c + ch]
@@ -213,10 +220,22 @@ mod tests {
     fn without_augmentation_pixels_are_scaled_and_normalised_in_chw_order() {
         let img = ramp(2, 2);
         let mut out = vec![0.0; 12];
-        write_chw(&img, Augment::None, false, &mut stream("t", &[0]), &mut out);
+        write_chw(
+            &img,
+            Augment::None,
+            &tables(false),
+            &mut stream("t", &[0]),
+            &mut out,
+        );
         assert_eq!(out[1], 3.0 / 255.0); // channel 0, pixel (0,1) = byte 3
         assert_eq!(out[4], 1.0 / 255.0); // channel 1, pixel (0,0) = byte 1
-        write_chw(&img, Augment::None, true, &mut stream("t", &[0]), &mut out);
+        write_chw(
+            &img,
+            Augment::None,
+            &tables(true),
+            &mut stream("t", &[0]),
+            &mut out,
+        );
         assert_eq!(out[0], (0.0 - MEAN[0]) / STD[0]);
         assert_eq!(out[5], (4.0 / 255.0 - MEAN[1]) / STD[1]);
     }
@@ -230,7 +249,7 @@ mod tests {
             write_chw(
                 &img,
                 Augment::Cifar32,
-                false,
+                &tables(false),
                 &mut stream("t", &[s]),
                 &mut out,
             );

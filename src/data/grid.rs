@@ -41,6 +41,5 @@ pub fn write_grid(
     canvas
         .save_with_format(tmp.path(), image::ImageFormat::Png)
         .map_err(|e| Error::bad_file(path, format!("cannot write PNG: {e}")))?;
-    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
-    Ok(())
+    crate::fsx::persist(tmp, path)
 }

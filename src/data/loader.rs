@@ -3,7 +3,7 @@
 //! stream (seed, epoch, row), so batches are identical whatever the thread count. Images are
 //! decoded and augmented in parallel on a rayon pool; a background thread prepares the next
 //! batch while the current one is used.
-use crate::data::augment::{geometry, write_chw, Augment};
+use crate::data::augment::{geometry, tables, write_chw, Augment};
 use crate::data::rng::stream;
 use crate::data::store::Store;
 use crate::data::subset::Subset;
@@ -74,6 +74,7 @@ struct Inner {
     labels: Vec<i64>,
     cfg: LoaderConfig,
     shape: (usize, usize, usize),
+    tables: [[f32; 256]; 3],
     pool: Option<rayon::ThreadPool>,
 }
 
@@ -127,6 +128,7 @@ impl Loader {
                 store,
                 rows: subset.indices.clone(),
                 labels,
+                tables: tables(cfg.normalize),
                 cfg,
                 shape,
                 pool,
@@ -199,7 +201,7 @@ impl Inner {
             if (img.channels, img.height, img.width) != self.shape {
                 return Err(Error::Invalid(format!("row {row} of {} gives a {}×{}×{} image, not {c}×{h}×{w} like the first; set resize_to (and to_rgb)", self.store.path.display(), img.channels, img.height, img.width)));
             }
-            write_chw(&img, cfg.augment, cfg.normalize, &mut rng, out);
+            write_chw(&img, cfg.augment, &self.tables, &mut rng, out);
             Ok(())
         })?;
         let y: Vec<i64> = part.iter().map(|&p| self.labels[p]).collect();

@@ -19,23 +19,27 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Rows per record batch and row group.
 const ROWS_PER_GROUP: usize = 1024;
 
-fn schema() -> Arc<Schema> {
+fn schema(metadata: HashMap<String, String>) -> Arc<Schema> {
     let f = |n: &str, t: DataType| Field::new(n, t, false);
-    Arc::new(Schema::new(vec![
-        f("index", DataType::UInt64),
-        f("label", DataType::Int64),
-        f("image", DataType::Binary),
-        f("height", DataType::Int32),
-        f("width", DataType::Int32),
-        f("channels", DataType::Int32),
-        f("encoding", DataType::Utf8),
-    ]))
+    Arc::new(Schema::new_with_metadata(
+        vec![
+            f("index", DataType::UInt64),
+            f("label", DataType::Int64),
+            f("image", DataType::Binary),
+            f("height", DataType::Int32),
+            f("width", DataType::Int32),
+            f("channels", DataType::Int32),
+            f("encoding", DataType::Utf8),
+        ],
+        metadata,
+    ))
 }
 
 fn pq_err(path: &Path, e: impl std::fmt::Display) -> Error {
@@ -53,21 +57,33 @@ pub fn write_split(
     let dir = fsx::parent_dir(path);
     fsx::create_dir_all(&dir)?;
     let tmp = tempfile::NamedTempFile::new_in(&dir).map_err(|e| Error::io(&dir, e))?;
-    let kv = vec![
-        KeyValue::new("l2tww.schema".into(), "1".to_string()),
-        KeyValue::new(
-            "l2tww.classes".into(),
+    // The metadata goes both into the Parquet key-value metadata (read by `Store::open` and
+    // polars) and into the Arrow schema (what pyarrow shows as `schema.metadata`).
+    let meta: HashMap<String, String> = [
+        ("l2tww.schema", "1".to_string()),
+        (
+            "l2tww.classes",
             serde_json::to_string(classes).expect("strings serialise"),
         ),
-        KeyValue::new("l2tww.provenance".into(), provenance.to_string()),
-    ];
+        ("l2tww.provenance", provenance.to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    let mut kv: Vec<KeyValue> = meta
+        .iter()
+        .map(|(k, v)| KeyValue::new(k.clone(), v.clone()))
+        .collect();
+    kv.sort_by(|a, b| a.key.cmp(&b.key));
+    let schema = schema(meta);
     let props = WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
         .set_max_row_group_row_count(Some(ROWS_PER_GROUP))
         .set_key_value_metadata(Some(kv))
         .build();
     let file = tmp.reopen().map_err(|e| Error::io(tmp.path(), e))?;
-    let mut w = ArrowWriter::try_new(file, schema(), Some(props)).map_err(|e| pq_err(path, e))?;
+    let mut w =
+        ArrowWriter::try_new(file, schema.clone(), Some(props)).map_err(|e| pq_err(path, e))?;
     for chunk in samples.chunks(ROWS_PER_GROUP) {
         let cols: Vec<ArrayRef> = vec![
             Arc::new(UInt64Array::from_iter_values(chunk.iter().map(|s| s.index))),
@@ -88,12 +104,11 @@ pub fn write_split(
                 chunk.iter().map(|s| s.encoding.name()),
             )),
         ];
-        let batch = RecordBatch::try_new(schema(), cols).map_err(|e| pq_err(path, e))?;
+        let batch = RecordBatch::try_new(schema.clone(), cols).map_err(|e| pq_err(path, e))?;
         w.write(&batch).map_err(|e| pq_err(path, e))?;
     }
     w.close().map_err(|e| pq_err(path, e))?;
-    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
-    Ok(())
+    fsx::persist(tmp, path)
 }
 
 /// A decoded image: height × width × channels uint8, row-major.
