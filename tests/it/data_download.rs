@@ -212,3 +212,84 @@ fn a_dataset_is_downloaded_verified_extracted_and_prepared() {
         "present and verified: not fetched again"
     );
 }
+
+#[test]
+fn a_hostile_archive_served_over_http_fails_the_prepare_and_leaves_no_output() {
+    let archive = hostile_targz("../../escape.txt", tar::EntryType::Regular);
+    let server = serve(HashMap::from([(
+        "/cifar-10-binary.tar.gz".to_string(),
+        Serve::Full(archive.clone()),
+    )]));
+    let work = tempfile::tempdir().unwrap();
+    let cache = work.path().join("cache");
+    let files = vec![remote(
+        &server,
+        "cifar-10-binary.tar.gz",
+        Checksum::Md5(md5_hex(&archive)),
+    )];
+    let out = work.path().join("cifar10");
+    let spec = PrepareSpec {
+        dataset: DatasetName::Cifar10,
+        source: Source::Download {
+            cache: cache.clone(),
+            files,
+        },
+        out: out.clone(),
+        splits_dir: None,
+        val_fraction: 0.1,
+        seed: 0,
+        progress: false,
+    };
+    let e = prepare(&spec).unwrap_err().to_string();
+    assert!(e.contains("refusing entry `../../escape.txt`"), "{e}");
+    assert!(!out.exists());
+    assert!(!work.path().join("escape.txt").exists() && !cache.join("escape.txt").exists());
+    assert_eq!(
+        std::fs::read_dir(cache.join("data")).unwrap().count(),
+        0,
+        "nothing extracted"
+    );
+}
+
+#[test]
+fn zip_archives_extract_and_hostile_zip_entries_are_refused() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let zip_bytes = |entries: &[(&str, &[u8])]| {
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for (name, body) in entries {
+            w.start_file(*name, zip::write::FileOptions::default())
+                .unwrap();
+            w.write_all(body).unwrap();
+        }
+        w.finish().unwrap().into_inner()
+    };
+    let good = dir.path().join("good.zip");
+    std::fs::write(
+        &good,
+        zip_bytes(&[
+            ("ImageSplits/train.txt", b"a_001.jpg\n"),
+            ("JPEGImages/a_001.jpg", b"x"),
+        ]),
+    )
+    .unwrap();
+    extract(&good, &dir.path().join("g")).unwrap();
+    assert_eq!(
+        std::fs::read(dir.path().join("g/ImageSplits/train.txt")).unwrap(),
+        b"a_001.jpg\n"
+    );
+    let evil = dir.path().join("evil.zip");
+    std::fs::write(
+        &evil,
+        zip_bytes(&[("ok.txt", b"ok"), ("../evil.txt", b"evil")]),
+    )
+    .unwrap();
+    let e = extract(&evil, &dir.path().join("e"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("evil.zip") && e.contains("refusing entry `../evil.txt`"),
+        "{e}"
+    );
+    assert!(!dir.path().join("e").exists() && !dir.path().join("evil.txt").exists());
+}

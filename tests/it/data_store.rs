@@ -159,3 +159,28 @@ fn subsets_save_and_load_as_json_and_bad_files_name_their_line() {
     let e = Subset::load(&p).unwrap_err().to_string();
     assert!(e.contains("s.json:3:"), "{e}");
 }
+
+#[test]
+fn preparing_twice_gives_byte_identical_parquet_files() {
+    let dir = tempfile::tempdir().unwrap();
+    cifar10(dir.path(), 3, 3);
+    let mut hashes = Vec::new();
+    for k in 0..2 {
+        let out = dir.path().join(format!("out{k}"));
+        let spec = PrepareSpec {
+            dataset: DatasetName::Cifar10,
+            source: Source::Path(dir.path().join("cifar-10-batches-bin")),
+            out: out.clone(),
+            splits_dir: None,
+            val_fraction: 0.2,
+            seed: 3,
+            progress: false,
+        };
+        prepare(&spec).unwrap();
+        hashes.push(
+            ["train", "val", "test"]
+                .map(|s| blake3::hash(&std::fs::read(out.join(format!("{s}.parquet"))).unwrap())),
+        );
+    }
+    assert_eq!(hashes[0], hashes[1]);
+}
