@@ -6,6 +6,7 @@ mod util;
 
 mod conformance;
 mod data_download;
+mod data_errors;
 mod data_formats;
 mod data_loader;
 mod data_store;
