@@ -24,6 +24,35 @@ pub enum Error {
         /// What is wrong and, where possible, what to do.
         msg: String,
     },
+    /// A binary file whose bytes are wrong at a known position (for compressed files, the
+    /// offset in the decompressed stream).
+    #[error("{path}: at byte {offset}: {msg}")]
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// Byte offset of the problem.
+        offset: u64,
+        /// What is wrong and what to do.
+        msg: String,
+    },
+    /// A text file with a bad line (1-based).
+    #[error("{path}:{line}: {msg}")]
+    Line {
+        /// The file.
+        path: PathBuf,
+        /// The line number, from 1.
+        line: usize,
+        /// What is wrong and what to do.
+        msg: String,
+    },
+    /// A download that failed or did not verify.
+    #[error("download of {url} failed: {msg}")]
+    Download {
+        /// The URL.
+        url: String,
+        /// What went wrong and what to do.
+        msg: String,
+    },
     /// A weight file that does not fit the model it is loaded into.
     #[error("{path}: weights do not match the model `{model}`:\n{detail}")]
     WeightMismatch {
@@ -59,6 +88,24 @@ impl Error {
     pub fn bad_file(path: impl Into<PathBuf>, msg: impl Into<String>) -> Self {
         Error::BadFile {
             path: path.into(),
+            msg: msg.into(),
+        }
+    }
+
+    /// An [`Error::Format`] for `path` at byte `offset`.
+    pub fn format(path: impl Into<PathBuf>, offset: u64, msg: impl Into<String>) -> Self {
+        Error::Format {
+            path: path.into(),
+            offset,
+            msg: msg.into(),
+        }
+    }
+
+    /// An [`Error::Line`] for line `line` (1-based) of `path`.
+    pub fn line(path: impl Into<PathBuf>, line: usize, msg: impl Into<String>) -> Self {
+        Error::Line {
+            path: path.into(),
+            line,
             msg: msg.into(),
         }
     }

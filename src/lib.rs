@@ -1,14 +1,16 @@
 //! l2tww: transfer-learning studies between convolutional networks, centred on L2T-ww
 //! ("Learning What and Where to Transfer", Jang et al., ICML 2019).
 //!
-//! Modules follow the data flow: `models` (networks and weights), `transfer` (training and the
+//! Modules follow the data flow: `data` (datasets, Parquet store, subsets, loader), `models` (networks and weights), `transfer` (training and the
 //! conformance checks against the official code), `cli` (the command line). Lower modules never
 //! import higher ones.
 #![warn(missing_docs)]
 
 pub mod cli;
+pub mod data;
 pub mod device;
 pub mod error;
+pub mod fsx;
 pub mod models;
 pub mod transfer;
 

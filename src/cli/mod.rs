@@ -3,9 +3,11 @@
 
 mod bench;
 mod conformance;
+mod data;
 mod info;
 mod inspect;
 mod models;
+mod train;
 
 use crate::device::{DeviceChoice, Precision};
 use clap::{Args, Parser, Subcommand};
@@ -40,7 +42,7 @@ pub struct GlobalOpts {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Time one L2T-ww iteration against a plain SGD step (paper's 32×32 setting, random data); prints JSON.
+    /// Benchmarks, one JSON line each: an L2T-ww iteration against a plain SGD step (default), or `loader`.
     Bench(bench::BenchArgs),
     /// Check l2tww against the official code's float64 reference tensors in DIR.
     Conformance(conformance::ConformanceArgs),
@@ -48,8 +50,12 @@ pub enum Command {
     Inspect(inspect::InspectArgs),
     /// List the model zoo, or one architecture's feature taps.
     Models(models::ModelsArgs),
+    /// Train one network as a YAML file describes (data, target, sources, method, optimisation).
+    Train(train::TrainArgs),
     /// Show the libtorch in use, its CUDA support and the resolved device.
     Info,
+    /// Datasets: prepare Parquet files, choose subsets, show a split.
+    Data(data::DataArgs),
 }
 
 /// Runs a parsed command line.
@@ -60,6 +66,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Conformance(a) => conformance::run(a),
         Command::Inspect(a) => inspect::run(a),
         Command::Models(a) => models::run(a, &cli.global),
+        Command::Train(a) => train::run(a, &cli.global),
         Command::Info => info::run(&cli.global),
+        Command::Data(a) => data::run(a),
     }
 }

@@ -8,4 +8,7 @@ pub mod conformance;
 pub mod engine;
 pub mod meta;
 pub mod methods;
+pub mod metrics;
 pub mod record;
+pub mod train;
+pub mod train_config;

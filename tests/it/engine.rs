@@ -1,6 +1,7 @@
 //! The training engine on tiny real training runs: every method trains through the one loop,
-//! multi-source L2T-ww records statistics for both sources, resuming from a checkpoint ends with
-//! the same numbers, and a diverging loss stops the run with a clear error.
+//! multi-source L2T-ww records statistics for both sources, and a diverging loss stops the run
+//! with a clear error. (Resuming is tested end to end in `train`, one process per run, since
+//! libtorch's generator is global to a process and tests run in parallel.)
 
 use l2tww::models::{Arch, Model};
 use l2tww::transfer::engine::{OptimConfig, Quiet, RunData, Schedule, TensorBatches, Trainer};
@@ -224,30 +225,6 @@ fn multi_source_l2t_ww_records_lambda_and_entropy_for_both_sources() {
         ent > 0.0 && ent <= (64f64).ln() + 1e-9,
         "entropy of w over 64 channels: {ent}"
     );
-}
-
-#[test]
-fn a_resumed_run_ends_with_the_same_numbers_as_an_uninterrupted_one() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let src = [source(Arch::CifarResNet(20))];
-    let spec = parse("l2t-ww: {T: 1, pairs: one-to-one}");
-    let dir = tempfile::tempdir().unwrap();
-    let (whole, whole_target) = run(&spec, &src, 2, None, None);
-    let ckpt = dir.path().join("checkpoint.safetensors");
-    let (first, _) = run(&spec, &src, 2, Some(ckpt.clone()), Some(1));
-    assert_eq!(first.epochs.len(), 1);
-    let (resumed, resumed_target) = run(&spec, &src, 2, Some(ckpt), None);
-    let strip = |s: &RunSummary| {
-        s.epochs
-            .iter()
-            .map(|e| (e.train_loss, e.val_acc, e.test_acc, e.stats.clone()))
-            .collect::<Vec<_>>()
-    };
-    assert_eq!(strip(&whole), strip(&resumed));
-    for (name, t) in whole_target.vs.variables() {
-        let r = &resumed_target.vs.variables()[&name];
-        assert!(t.equal(r), "{name} differs after resuming");
-    }
 }
 
 #[test]

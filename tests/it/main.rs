@@ -1,11 +1,18 @@
-//! One integration-test binary: the CLI end to end, weights, the zoo, and conformance against
+//! One integration-test binary: the CLI end to end, datasets (formats, downloads, store, loader), weights, the zoo, and conformance against
 //! the official code's reference tensors (when ../shared/reference is present).
 
+mod data_gen;
 mod util;
 
 mod conformance;
+mod data_download;
+mod data_errors;
+mod data_formats;
+mod data_loader;
+mod data_store;
 mod engine;
 mod linking;
 mod meta;
+mod train;
 mod weights;
 mod zoo;

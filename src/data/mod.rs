@@ -1,0 +1,30 @@
+//! Datasets: readers for the distribution formats (`formats`), acquisition (`acquire`,
+//! `extract`, `catalog`), the Parquet store (`store`), the paper's split files (`splits`),
+//! subsets (`subset`) and the augmenting loader (`loader`, `augment`). Imports only `error`,
+//! `fsx` and `device`; never `models`, `transfer` or `cli`.
+//!
+//! The API later stages use:
+//! - [`prepare`]`(&PrepareSpec) -> PreparedDataset` writes `train/val/test.parquet` atomically;
+//! - [`Store::open`] reads one split (class names, labels, images);
+//! - [`Subset`] (`all`, `per_class`, `classes`, `restrict_per_class`, JSON `save`/`load`);
+//! - [`Loader::new`]`(store, &subset, LoaderConfig)` and `loader.epoch(e)` yield [`Batch`]es.
+pub mod acquire;
+pub mod augment;
+pub mod catalog;
+pub mod extract;
+pub mod formats;
+pub mod grid;
+pub mod loader;
+pub mod prepare;
+pub mod rng;
+pub mod sample;
+pub mod splits;
+pub mod store;
+pub mod subset;
+
+pub use augment::Augment;
+pub use catalog::DatasetName;
+pub use loader::{Batch, Loader, LoaderConfig};
+pub use prepare::{prepare, PrepareSpec, PreparedDataset, Source};
+pub use store::{Image, Store};
+pub use subset::Subset;

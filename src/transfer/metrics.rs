@@ -1,0 +1,81 @@
+//! Per-epoch metrics of a run as a Parquet file: one row per epoch with `epoch`, `lr`,
+//! `train_loss`, `train_acc`, `val_acc`, `test_acc`, `seconds`, then one float column per loss
+//! term (`term.ce`, `term.wfm`, …) and per method statistic (`lambda.s0.4-0`, `entropy.s0.4-0`,
+//! …); the run's method, seed and l2tww version in the file metadata.
+
+use crate::error::{Error, Result};
+use crate::fsx;
+use crate::transfer::record::RunSummary;
+use arrow_array::{ArrayRef, Float64Array, RecordBatch, UInt64Array};
+use arrow_schema::{DataType, Field, Schema};
+use parquet::arrow::ArrowWriter;
+use parquet::file::metadata::KeyValue;
+use parquet::file::properties::WriterProperties;
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Writes the epochs of `run` to `path` atomically.
+pub fn write_metrics(path: &Path, run: &RunSummary) -> Result<()> {
+    let e = &run.epochs;
+    let terms: BTreeSet<&String> = e.iter().flat_map(|r| r.terms.keys()).collect();
+    let stats: BTreeSet<&String> = e.iter().flat_map(|r| r.stats.keys()).collect();
+    let mut fields = vec![Field::new("epoch", DataType::UInt64, false)];
+    let mut cols: Vec<ArrayRef> = vec![Arc::new(UInt64Array::from_iter_values(
+        e.iter().map(|r| r.epoch as u64),
+    ))];
+    let mut float = |name: String, values: Vec<Option<f64>>| {
+        fields.push(Field::new(name, DataType::Float64, true));
+        cols.push(Arc::new(Float64Array::from(values)));
+    };
+    float("lr".into(), e.iter().map(|r| Some(r.lr)).collect());
+    float(
+        "train_loss".into(),
+        e.iter().map(|r| Some(r.train_loss)).collect(),
+    );
+    float(
+        "train_acc".into(),
+        e.iter().map(|r| Some(r.train_acc)).collect(),
+    );
+    float(
+        "val_acc".into(),
+        e.iter().map(|r| Some(r.val_acc)).collect(),
+    );
+    float(
+        "test_acc".into(),
+        e.iter().map(|r| Some(r.test_acc)).collect(),
+    );
+    float(
+        "seconds".into(),
+        e.iter().map(|r| Some(r.seconds)).collect(),
+    );
+    for t in &terms {
+        float(
+            format!("term.{t}"),
+            e.iter().map(|r| r.terms.get(*t).copied()).collect(),
+        );
+    }
+    for s in &stats {
+        float(
+            (*s).clone(),
+            e.iter().map(|r| r.stats.get(*s).copied()).collect(),
+        );
+    }
+    let schema = Arc::new(Schema::new(fields));
+    let bad = |e: &dyn std::fmt::Display| Error::bad_file(path, format!("Parquet: {e}"));
+    let batch = RecordBatch::try_new(schema.clone(), cols).map_err(|e| bad(&e))?;
+    let kv = vec![
+        KeyValue::new("l2tww.method".into(), run.method.clone()),
+        KeyValue::new("l2tww.seed".into(), run.seed.to_string()),
+        KeyValue::new("l2tww.version".into(), run.l2tww_version.clone()),
+        KeyValue::new("l2tww.device".into(), run.device.clone()),
+    ];
+    let props = WriterProperties::builder()
+        .set_key_value_metadata(Some(kv))
+        .build();
+    let mut buf = Vec::new();
+    let mut w = ArrowWriter::try_new(&mut buf, schema, Some(props)).map_err(|e| bad(&e))?;
+    w.write(&batch).map_err(|e| bad(&e))?;
+    w.close().map_err(|e| bad(&e))?;
+    fsx::write_atomic(path, &buf)
+}
