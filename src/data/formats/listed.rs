@@ -16,8 +16,11 @@ pub struct Entry {
     pub label: i64,
 }
 
-/// Reads the listed files into a split; sample `i` is `entries[i]`.
+/// Reads the listed files into a split, in ImageFolder order (by label, then path): the order
+/// in which the official code reads these datasets and which the paper's split files index.
 pub fn read_entries(name: &str, entries: &[Entry]) -> Result<SplitData> {
+    let mut entries = entries.to_vec();
+    entries.sort_by(|a, b| (a.label, &a.path).cmp(&(b.label, &b.path)));
     let samples = entries
         .par_iter()
         .enumerate()
