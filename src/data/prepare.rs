@@ -138,6 +138,13 @@ pub fn prepare(spec: &PrepareSpec) -> Result<PreparedDataset> {
         .iter()
         .map(|p| Ok(serde_json::json!({"path": p.strip_prefix(&root).unwrap_or(p), "blake3": fsx::blake3_file(p)?})))
         .collect::<Result<_>>()?;
+    let mut sources = sources;
+    for s in &raw.splits {
+        if let Some(b3) = &s.files_blake3 {
+            let what = format!("{} image files of `{}`", s.samples.len(), s.name);
+            sources.push(serde_json::json!({"path": what, "blake3": b3}));
+        }
+    }
     let train = raw.split("train")?;
     let labels: Vec<i64> = train.samples.iter().map(|s| s.label).collect();
     let mut out: Vec<(String, Vec<Sample>, serde_json::Value)> = Vec::new();

@@ -277,6 +277,18 @@ fn image_folder_reads_split_folders_in_sorted_order() {
         "cat/1 before cat/2"
     );
     assert_eq!(ds.split("test").unwrap().samples[0].label, 1);
+    // provenance: a digest over the files read, which changes when one file changes
+    let before = ds.split("train").unwrap().files_blake3.clone().unwrap();
+    files(dir.path(), &[("train/cat/2.png".into(), png(8, 8, 9))]);
+    let after = read(DatasetName::ImageFolder, dir.path()).unwrap();
+    assert_ne!(
+        after.split("train").unwrap().files_blake3.as_ref(),
+        Some(&before)
+    );
+    assert_eq!(
+        after.split("test").unwrap().files_blake3,
+        ds.split("test").unwrap().files_blake3
+    );
 }
 
 #[test]

@@ -171,6 +171,7 @@ fn read_split(
     Ok(SplitData {
         name: name.into(),
         samples,
+        files_blake3: None,
     })
 }
 
