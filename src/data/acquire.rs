@@ -109,11 +109,18 @@ pub fn download(file: &RemoteFile, dir: &Path, progress: bool) -> Result<Fetched
     if have > 0 {
         req = req.set("Range", &format!("bytes={have}-"));
     }
-    let resp = req.call().map_err(|e| {
-        fail(format!(
-            "{e}; check the URL and your connection, then run again"
-        ))
-    })?;
+    let resp = match req.call() {
+        // The partial file is already whole (or longer than the file): start again from zero.
+        Err(ureq::Error::Status(416, _)) if have > 0 => {
+            std::fs::remove_file(&part).map_err(|e| Error::io(&part, e))?;
+            return download(file, dir, progress);
+        }
+        r => r.map_err(|e| {
+            fail(format!(
+                "{e}; check the URL and your connection, then run again"
+            ))
+        })?,
+    };
     let resumed = resp.status() == 206;
     let start = if resumed { have } else { 0 };
     let length: Option<u64> = resp.header("Content-Length").and_then(|v| v.parse().ok());

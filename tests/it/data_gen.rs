@@ -222,6 +222,9 @@ pub enum Serve {
     Truncated(Vec<u8>, usize),
 }
 
+/// The requests a [`Server`] received: (path, Range header if any).
+pub type RequestLog = Arc<Mutex<Vec<(String, Option<String>)>>>;
+
 /// A real HTTP/1.1 server on 127.0.0.1 (one thread, one request per connection).
 pub struct Server {
     /// `http://127.0.0.1:PORT`.
@@ -229,7 +232,7 @@ pub struct Server {
     /// What it serves, by path; tests may change it.
     pub files: Arc<Mutex<HashMap<String, Serve>>>,
     /// Every request: (path, Range header if any).
-    pub log: Arc<Mutex<Vec<(String, Option<String>)>>>,
+    pub log: RequestLog,
 }
 
 /// Starts a server.
@@ -268,7 +271,10 @@ pub fn serve(files: HashMap<String, Serve>) -> Server {
                         .and_then(|r| r.strip_prefix("bytes="))
                         .and_then(|r| r.trim_end_matches('-').parse().ok())
                         .unwrap_or(0);
-                    let head = if range.is_some() {
+                    let head = if start >= body.len() && range.is_some() {
+                        stream.write_all(format!("HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */{}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", body.len()).as_bytes()).ok();
+                        continue;
+                    } else if range.is_some() {
                         format!("HTTP/1.1 206 Partial Content\r\nContent-Length: {}\r\nContent-Range: bytes {}-{}/{}\r\nConnection: close\r\n\r\n", body.len() - start, start, body.len() - 1, body.len())
                     } else {
                         format!(
