@@ -4,7 +4,7 @@
 //! `fsx` and `device`; never `models`, `transfer` or `cli`.
 //!
 //! The API later stages use:
-//! - [`prepare`]`(&PrepareSpec) -> PreparedDataset` writes `train/val/test.parquet` atomically;
+//! - [`prepare()`]`(&PrepareSpec) -> PreparedDataset` writes `train/val/test.parquet` atomically;
 //! - [`Store::open`] reads one split (class names, labels, images);
 //! - [`Subset`] (`all`, `per_class`, `classes`, `restrict_per_class`, JSON `save`/`load`);
 //! - [`Loader::new`]`(store, &subset, LoaderConfig)` and `loader.epoch(e)` yield [`Batch`]es.
