@@ -63,6 +63,14 @@ fn bad_binaries_are_errors_naming_the_file_and_byte_offset() {
         "{e}"
     );
 
+    std::fs::write(
+        idx.path().join("t10k-images-idx3-ubyte.gz"),
+        gz(&idx_bytes(&[u32::MAX; 3], &[0; 8])),
+    )
+    .unwrap();
+    let e = err_of(DatasetName::Mnist, idx.path());
+    assert!(e.contains("too large"), "{e}");
+
     let stl = tempfile::tempdir().unwrap();
     let s = stl10(stl.path(), 2, 1);
     std::fs::write(s.join("train_y.bin"), [1u8, 0]).unwrap();
