@@ -12,6 +12,7 @@ use crate::data::store::write_split;
 use crate::data::subset::Subset;
 use crate::error::{Error, Result};
 use crate::fsx;
+use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
 /// Version of the readers, recorded in every file's provenance.
@@ -205,13 +206,16 @@ pub fn prepare(spec: &PrepareSpec) -> Result<PreparedDataset> {
     let (out, class_names) = select(spec, &raw)?;
     let staging = scratch.path().join("out");
     fsx::create_dir_all(&staging)?;
-    let mut splits = Vec::new();
-    for (name, samples, how) in &out {
-        let file = format!("{name}.parquet");
-        let prov = serde_json::json!({"dataset": spec.dataset.to_string(), "split": name, "reader_version": READER_VERSION, "sources": sources, "selection": how});
-        write_split(&staging.join(&file), samples, &class_names, &prov)?;
-        splits.push((name.clone(), spec.out.join(&file), samples.len()));
-    }
+    // The splits are written in parallel (compression is the costly part).
+    let splits = out
+        .par_iter()
+        .map(|(name, samples, how)| {
+            let file = format!("{name}.parquet");
+            let prov = serde_json::json!({"dataset": spec.dataset.to_string(), "split": name, "reader_version": READER_VERSION, "sources": sources, "selection": how});
+            write_split(&staging.join(&file), samples, &class_names, &prov)?;
+            Ok((name.clone(), spec.out.join(&file), samples.len()))
+        })
+        .collect::<Result<Vec<_>>>()?;
     let summary = serde_json::json!({"dataset": spec.dataset.to_string(), "classes": class_names, "splits": splits.iter().map(|(n, _, r)| serde_json::json!({"name": n, "rows": r})).collect::<Vec<_>>(), "reader_version": READER_VERSION});
     fsx::write_atomic(
         &staging.join("dataset.json"),
