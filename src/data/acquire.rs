@@ -1,6 +1,7 @@
 //! Getting dataset files: resumable HTTP(S) downloads with a progress bar, verified against the
 //! published checksum (md5) or a recorded blake3; what is present and verified is never fetched
 //! again. The URL is a parameter, so tests point it at a server on 127.0.0.1.
+use crate::data::extract::{extract, is_archive};
 use crate::error::{Error, Result};
 use crate::fsx;
 use md5::Digest;
@@ -108,11 +109,18 @@ pub fn download(file: &RemoteFile, dir: &Path, progress: bool) -> Result<Fetched
     if have > 0 {
         req = req.set("Range", &format!("bytes={have}-"));
     }
-    let resp = req.call().map_err(|e| {
-        fail(format!(
-            "{e}; check the URL and your connection, then run again"
-        ))
-    })?;
+    let resp = match req.call() {
+        // The partial file is already whole (or longer than the file): start again from zero.
+        Err(ureq::Error::Status(416, _)) if have > 0 => {
+            std::fs::remove_file(&part).map_err(|e| Error::io(&part, e))?;
+            return download(file, dir, progress);
+        }
+        r => r.map_err(|e| {
+            fail(format!(
+                "{e}; check the URL and your connection, then run again"
+            ))
+        })?,
+    };
     let resumed = resp.status() == 206;
     let start = if resumed { have } else { 0 };
     let length: Option<u64> = resp.header("Content-Length").and_then(|v| v.parse().ok());
@@ -180,4 +188,32 @@ pub fn download(file: &RemoteFile, dir: &Path, progress: bool) -> Result<Fetched
     }
     std::fs::rename(&part, &dest).map_err(|e| Error::io(&dest, e))?;
     Ok(Fetched::Downloaded)
+}
+
+/// Downloads `files` into `cache` and extracts the archives among them into `cache/data`
+/// (once: a `<archive>.extracted` marker records it); other files are downloaded straight into
+/// `cache/data`. Returns `cache/data`, the folder a reader reads.
+pub fn fetch_all(files: &[RemoteFile], cache: &Path, progress: bool) -> Result<PathBuf> {
+    let data = cache.join("data");
+    fsx::create_dir_all(&data)?;
+    for f in files {
+        let archive = is_archive(Path::new(&f.file_name));
+        let dir = if archive { cache } else { &data };
+        download(f, dir, progress)?;
+        let marker = cache.join(format!("{}.extracted", f.file_name));
+        if archive && !marker.exists() {
+            let tmp = tempfile::tempdir_in(cache).map_err(|e| Error::io(cache, e))?;
+            let dest = tmp.path().join("x");
+            extract(&dir.join(&f.file_name), &dest)?;
+            for entry in fsx::read_dir_sorted(&dest)? {
+                let target = data.join(entry.file_name().unwrap_or_default());
+                if target.is_dir() {
+                    let _ = std::fs::remove_dir_all(&target);
+                }
+                std::fs::rename(&entry, &target).map_err(|e| Error::io(&target, e))?;
+            }
+            fsx::write_atomic(&marker, b"")?;
+        }
+    }
+    Ok(data)
 }

@@ -14,7 +14,8 @@ pub const MEAN: [f32; 3] = [0.485, 0.456, 0.406];
 pub const STD: [f32; 3] = [0.229, 0.224, 0.225];
 
 /// The augmentation applied to each image.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Augment {
     /// 32×32 training: zero-pad 4, random crop back to size, horizontal flip with p = ½.
     Cifar32,
@@ -79,15 +80,16 @@ pub fn gray_to_rgb(img: Image) -> Image {
     }
 }
 
-/// torchvision's RandomResizedCrop parameters (x, y, w, h) for an image of `width`×`height`.
+/// torchvision's RandomResizedCrop parameters (x, y, w, h) for an image of `width`×`height`
+/// (rounding half to even, as Python's `round`).
 fn rrc_params(width: usize, height: usize, rng: &mut ChaCha8Rng) -> (usize, usize, usize, usize) {
     let area = (width * height) as f64;
     let (lo, hi) = ((3.0f64 / 4.0).ln(), (4.0f64 / 3.0).ln());
     for _ in 0..10 {
         let target = area * rng.gen_range(0.08..1.0);
         let ratio = rng.gen_range(lo..hi).exp();
-        let w = (target * ratio).sqrt().round() as usize;
-        let h = (target / ratio).sqrt().round() as usize;
+        let w = (target * ratio).sqrt().round_ties_even() as usize;
+        let h = (target / ratio).sqrt().round_ties_even() as usize;
         if 0 < w && w <= width && 0 < h && h <= height {
             let y = rng.gen_range(0..=height - h);
             let x = rng.gen_range(0..=width - w);
@@ -96,10 +98,13 @@ fn rrc_params(width: usize, height: usize, rng: &mut ChaCha8Rng) -> (usize, usiz
     }
     let in_ratio = width as f64 / height as f64;
     let (w, h) = if in_ratio < 0.75 {
-        (width, ((width as f64 / 0.75).round() as usize).min(height))
+        (
+            width,
+            ((width as f64 / 0.75).round_ties_even() as usize).min(height),
+        )
     } else if in_ratio > 4.0 / 3.0 {
         (
-            ((height as f64 * 4.0 / 3.0).round() as usize).min(width),
+            ((height as f64 * 4.0 / 3.0).round_ties_even() as usize).min(width),
             height,
         )
     } else {
@@ -140,8 +145,8 @@ pub fn geometry(
             };
             let resized = crop_resize(&img, (0, 0, w, h), nw, nh);
             let (x, y) = (
-                ((nw - 224) as f64 / 2.0).round() as usize,
-                ((nh - 224) as f64 / 2.0).round() as usize,
+                ((nw - 224) as f64 / 2.0).round_ties_even() as usize,
+                ((nh - 224) as f64 / 2.0).round_ties_even() as usize,
             );
             crop_resize(&resized, (x, y, 224, 224), 224, 224)
         }
@@ -273,5 +278,25 @@ mod tests {
         };
         let g = geometry(gray, Augment::None, Some(32), true, &mut stream("t", &[1]));
         assert_eq!((g.height, g.width, g.channels, g.pixels[5]), (32, 32, 3, 7));
+    }
+
+    #[test]
+    fn the_eval_center_crop_rounds_half_to_even_as_torchvision() {
+        // a 256×341 image needs no resize; its crop starts at row (341 − 224) / 2 = 58.5 → 58
+        let img = Image {
+            height: 341,
+            width: 256,
+            channels: 1,
+            pixels: (0..341 * 256).map(|i| (i / 256) as u8).collect(),
+        };
+        let g = geometry(
+            img,
+            Augment::Imagenet224Eval,
+            None,
+            false,
+            &mut stream("t", &[0]),
+        );
+        assert_eq!((g.height, g.width), (224, 224));
+        assert_eq!(g.pixels[0], 58, "first row kept is source row 58");
     }
 }

@@ -4,10 +4,23 @@
 //! `fsx` and `device`; never `models`, `transfer` or `cli`.
 //!
 //! The API later stages use:
-//! - [`prepare`]`(&PrepareSpec) -> PreparedDataset` writes `train/val/test.parquet` atomically;
+//! - [`prepare()`]`(&PrepareSpec) -> PreparedDataset` writes `train/val/test.parquet` atomically;
 //! - [`Store::open`] reads one split (class names, labels, images);
 //! - [`Subset`] (`all`, `per_class`, `classes`, `restrict_per_class`, JSON `save`/`load`);
 //! - [`Loader::new`]`(store, &subset, LoaderConfig)` and `loader.epoch(e)` yield [`Batch`]es.
+//!
+//! ```ignore
+//! use l2tww::data::{Augment, Loader, LoaderConfig, Store, Subset};
+//! let store = std::sync::Arc::new(Store::open("data/cifar100/train.parquet".as_ref())?);
+//! let sub = Subset::per_class(&store.labels, 50, 0, &store.classes)?; // nested in the 100
+//! let cfg = LoaderConfig { batch: 64, augment: Augment::Cifar32, seed: 1, ..Default::default() };
+//! let loader = Loader::new(store, &sub, cfg)?;
+//! for epoch in 0..10 {
+//!     for batch in loader.epoch(epoch) {
+//!         let b = batch?; // b.x: (N, 3, 32, 32) f32, b.y: (N,) i64
+//!     }
+//! }
+//! ```
 pub mod acquire;
 pub mod augment;
 pub mod catalog;

@@ -2,7 +2,7 @@
 //! train/val/test splits (the paper's split files, or a seeded stratified validation split), and
 //! write one Parquet file per split into the output folder atomically (a temporary folder renamed
 //! into place; nothing partial is left on error).
-use crate::data::acquire::{download, RemoteFile};
+use crate::data::acquire::{fetch_all, RemoteFile};
 use crate::data::catalog::DatasetName;
 use crate::data::extract::{extract, is_archive};
 use crate::data::formats;
@@ -12,6 +12,7 @@ use crate::data::store::write_split;
 use crate::data::subset::Subset;
 use crate::error::{Error, Result};
 use crate::fsx;
+use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
 /// Version of the readers, recorded in every file's provenance.
@@ -74,30 +75,7 @@ fn resolve(spec: &PrepareSpec, scratch: &Path) -> Result<PathBuf> {
         Source::Path(p) if p.exists() => Ok(p.clone()),
         Source::Path(p) => Err(Error::io(p, std::io::Error::new(std::io::ErrorKind::NotFound, "no such file or folder"))),
         Source::System => spec.dataset.system_location().filter(|p| p.is_dir()).ok_or_else(|| Error::Invalid(format!("{} is not installed at a known system location; give --from PATH or --download", spec.dataset))),
-        Source::Download { cache, files } => {
-            let data = cache.join("data");
-            fsx::create_dir_all(&data)?;
-            for f in files {
-                let archive = is_archive(Path::new(&f.file_name));
-                let dir = if archive { cache.clone() } else { data.clone() };
-                download(f, &dir, spec.progress)?;
-                let marker = cache.join(format!("{}.extracted", f.file_name));
-                if archive && !marker.exists() {
-                    let tmp = tempfile::tempdir_in(cache).map_err(|e| Error::io(cache, e))?;
-                    let dest = tmp.path().join("x");
-                    extract(&dir.join(&f.file_name), &dest)?;
-                    for entry in fsx::read_dir_sorted(&dest)? {
-                        let target = data.join(entry.file_name().unwrap_or_default());
-                        if target.is_dir() {
-                            let _ = std::fs::remove_dir_all(&target);
-                        }
-                        std::fs::rename(&entry, &target).map_err(|e| Error::io(&target, e))?;
-                    }
-                    fsx::write_atomic(&marker, b"")?;
-                }
-            }
-            Ok(data)
-        }
+        Source::Download { cache, files } => fetch_all(files, cache, spec.progress),
     }
 }
 
@@ -123,24 +101,16 @@ fn pick(samples: &[Sample], idx: &[usize]) -> Vec<Sample> {
     idx.iter().map(|&i| samples[i].clone()).collect()
 }
 
-/// Prepares a dataset: see the module documentation.
-pub fn prepare(spec: &PrepareSpec) -> Result<PreparedDataset> {
-    let parent = fsx::parent_dir(&spec.out);
-    fsx::create_dir_all(&parent)?;
-    let scratch = tempfile::Builder::new()
-        .prefix(".prepare-")
-        .tempdir_in(&parent)
-        .map_err(|e| Error::io(&parent, e))?;
-    let root = resolve(spec, scratch.path())?;
-    let raw = read(spec.dataset, &root)?;
-    let sources: Vec<serde_json::Value> = raw
-        .sources
-        .iter()
-        .map(|p| Ok(serde_json::json!({"path": p.strip_prefix(&root).unwrap_or(p), "blake3": fsx::blake3_file(p)?})))
-        .collect::<Result<_>>()?;
+/// One output split: its name, rows, and how they were chosen (for the provenance).
+type Chosen = (String, Vec<Sample>, serde_json::Value);
+
+/// Chooses the output splits: the paper's split files when given (labels renumbered by their
+/// class list), else a seeded stratified validation split of `train`; also returns the class
+/// names in label order.
+fn select(spec: &PrepareSpec, raw: &RawDataset) -> Result<(Vec<Chosen>, Vec<String>)> {
     let train = raw.split("train")?;
     let labels: Vec<i64> = train.samples.iter().map(|s| s.label).collect();
-    let mut out: Vec<(String, Vec<Sample>, serde_json::Value)> = Vec::new();
+    let mut out: Vec<Chosen> = Vec::new();
     let mut class_names = raw.classes.clone();
     match (&spec.splits_dir, spec.dataset.split_prefix()) {
         (Some(dir), Some(prefix)) => {
@@ -209,15 +179,43 @@ pub fn prepare(spec: &PrepareSpec) -> Result<PreparedDataset> {
             }
         }
     }
+    Ok((out, class_names))
+}
+
+/// Prepares a dataset: see the module documentation.
+pub fn prepare(spec: &PrepareSpec) -> Result<PreparedDataset> {
+    let parent = fsx::parent_dir(&spec.out);
+    fsx::create_dir_all(&parent)?;
+    let scratch = tempfile::Builder::new()
+        .prefix(".prepare-")
+        .tempdir_in(&parent)
+        .map_err(|e| Error::io(&parent, e))?;
+    let root = resolve(spec, scratch.path())?;
+    let raw = read(spec.dataset, &root)?;
+    let mut sources: Vec<serde_json::Value> = raw
+        .sources
+        .iter()
+        .map(|p| Ok(serde_json::json!({"path": p.strip_prefix(&root).unwrap_or(p), "blake3": fsx::blake3_file(p)?})))
+        .collect::<Result<_>>()?;
+    for s in &raw.splits {
+        if let Some(b3) = &s.files_blake3 {
+            let what = format!("{} image files of `{}`", s.samples.len(), s.name);
+            sources.push(serde_json::json!({"path": what, "blake3": b3}));
+        }
+    }
+    let (out, class_names) = select(spec, &raw)?;
     let staging = scratch.path().join("out");
     fsx::create_dir_all(&staging)?;
-    let mut splits = Vec::new();
-    for (name, samples, how) in &out {
-        let file = format!("{name}.parquet");
-        let prov = serde_json::json!({"dataset": spec.dataset.to_string(), "split": name, "reader_version": READER_VERSION, "sources": sources, "selection": how});
-        write_split(&staging.join(&file), samples, &class_names, &prov)?;
-        splits.push((name.clone(), spec.out.join(&file), samples.len()));
-    }
+    // The splits are written in parallel (compression is the costly part).
+    let splits = out
+        .par_iter()
+        .map(|(name, samples, how)| {
+            let file = format!("{name}.parquet");
+            let prov = serde_json::json!({"dataset": spec.dataset.to_string(), "split": name, "reader_version": READER_VERSION, "sources": sources, "selection": how});
+            write_split(&staging.join(&file), samples, &class_names, &prov)?;
+            Ok((name.clone(), spec.out.join(&file), samples.len()))
+        })
+        .collect::<Result<Vec<_>>>()?;
     let summary = serde_json::json!({"dataset": spec.dataset.to_string(), "classes": class_names, "splits": splits.iter().map(|(n, _, r)| serde_json::json!({"name": n, "rows": r})).collect::<Vec<_>>(), "reader_version": READER_VERSION});
     fsx::write_atomic(
         &staging.join("dataset.json"),

@@ -67,6 +67,9 @@ pub struct SplitData {
     pub name: String,
     /// Its samples, in order.
     pub samples: Vec<Sample>,
+    /// For datasets of image files: the blake3 over every file read (its `class/file` name and
+    /// the blake3 of its bytes, in order), for provenance.
+    pub files_blake3: Option<String>,
 }
 
 /// A dataset as read from its distribution format.

@@ -228,7 +228,8 @@ impl Store {
                 if hh <= 0
                     || ww <= 0
                     || !(cc == 1 || cc == 3)
-                    || (encoding == Encoding::Raw && bytes.len() != (hh * ww * cc) as usize)
+                    || (encoding == Encoding::Raw
+                        && bytes.len() as i64 != hh as i64 * ww as i64 * cc as i64)
                 {
                     return Err(bad(format!(
                         "{} image bytes do not fit {hh}×{ww}×{cc}",

@@ -85,7 +85,12 @@ impl Subset {
     ) -> Result<Subset> {
         let mut by_class: std::collections::BTreeMap<i64, Vec<usize>> = Default::default();
         for &i in &self.indices {
-            let l = labels[i];
+            let l = *labels.get(i).ok_or_else(|| {
+                Error::Invalid(format!(
+                    "subset row {i} is beyond the {} rows given; the subset belongs to another split",
+                    labels.len()
+                ))
+            })?;
             by_class.entry(l).or_default().push(i);
         }
         let mut chosen = Vec::new();
@@ -207,5 +212,8 @@ mod tests {
             .iter()
             .all(|i| !tr.indices.contains(i) && l[*i] != 1));
         assert!(Subset::classes(&l, &[5]).is_err());
+        assert!(Subset::all(301, "")
+            .restrict_per_class(&l, 1, 0, &[])
+            .is_err());
     }
 }

@@ -293,3 +293,25 @@ fn zip_archives_extract_and_hostile_zip_entries_are_refused() {
     );
     assert!(!dir.path().join("e").exists() && !dir.path().join("evil.txt").exists());
 }
+
+#[test]
+fn a_partial_file_that_is_already_whole_is_fetched_again_from_zero() {
+    let body = b"0123456789".to_vec();
+    let server = serve(HashMap::from([(
+        "/f.bin".to_string(),
+        Serve::Full(body.clone()),
+    )]));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("f.bin.part"), b"abcdefghij").unwrap();
+    let f = remote(&server, "f.bin", Checksum::Md5(md5_hex(&body)));
+    assert_eq!(
+        download(&f, dir.path(), false).unwrap(),
+        Fetched::Downloaded
+    );
+    assert_eq!(std::fs::read(dir.path().join("f.bin")).unwrap(), body);
+    let log = server.log.lock().unwrap();
+    assert_eq!(
+        (log[0].1.as_deref(), log[1].1.as_deref()),
+        (Some("bytes=10-"), None)
+    );
+}

@@ -63,6 +63,14 @@ fn bad_binaries_are_errors_naming_the_file_and_byte_offset() {
         "{e}"
     );
 
+    std::fs::write(
+        idx.path().join("t10k-images-idx3-ubyte.gz"),
+        gz(&idx_bytes(&[u32::MAX; 3], &[0; 8])),
+    )
+    .unwrap();
+    let e = err_of(DatasetName::Mnist, idx.path());
+    assert!(e.contains("too large"), "{e}");
+
     let stl = tempfile::tempdir().unwrap();
     let s = stl10(stl.path(), 2, 1);
     std::fs::write(s.join("train_y.bin"), [1u8, 0]).unwrap();
@@ -96,4 +104,50 @@ fn a_failed_prepare_leaves_no_partial_output() {
         .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with('.'))
         .collect();
     assert!(left.is_empty(), "temporary folders left: {left:?}");
+}
+
+#[test]
+fn truncated_or_flipped_files_are_errors_never_panics() {
+    use l2tww::data::formats::matlab::read_cell_strings;
+    use l2tww::data::sample::{Encoding, Sample};
+    use l2tww::data::store::write_split;
+    use l2tww::data::Store;
+    let dir = tempfile::tempdir().unwrap();
+    let mat = mat_file("file_list", &["a/b.jpg", "c/d.jpg"], true);
+    let p = dir.path().join("l.mat");
+    for cut in 0..mat.len() {
+        std::fs::write(&p, &mat[..cut]).unwrap();
+        assert!(read_cell_strings(&p, "file_list").is_err(), "cut at {cut}");
+    }
+    let samples: Vec<Sample> = (0..40)
+        .map(|i| Sample {
+            index: i,
+            label: (i % 2) as i64,
+            height: 4,
+            width: 4,
+            channels: 1,
+            encoding: Encoding::Raw,
+            bytes: vec![i as u8; 16],
+        })
+        .collect();
+    let pq = dir.path().join("s.parquet");
+    write_split(
+        &pq,
+        &samples,
+        &["a".into(), "b".into()],
+        &serde_json::json!(null),
+    )
+    .unwrap();
+    let whole = std::fs::read(&pq).unwrap();
+    let bad = dir.path().join("bad.parquet");
+    for cut in (0..whole.len()).step_by(7) {
+        std::fs::write(&bad, &whole[..cut]).unwrap();
+        assert!(Store::open(&bad).is_err(), "cut at {cut}");
+    }
+    for at in (0..whole.len()).step_by(5) {
+        let mut flipped = whole.clone();
+        flipped[at] ^= 0x5a;
+        std::fs::write(&bad, &flipped).unwrap();
+        let _ = Store::open(&bad); // an error or, where the flip hits slack, the data: no panic
+    }
 }

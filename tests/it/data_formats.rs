@@ -277,6 +277,18 @@ fn image_folder_reads_split_folders_in_sorted_order() {
         "cat/1 before cat/2"
     );
     assert_eq!(ds.split("test").unwrap().samples[0].label, 1);
+    // provenance: a digest over the files read, which changes when one file changes
+    let before = ds.split("train").unwrap().files_blake3.clone().unwrap();
+    files(dir.path(), &[("train/cat/2.png".into(), png(8, 8, 9))]);
+    let after = read(DatasetName::ImageFolder, dir.path()).unwrap();
+    assert_ne!(
+        after.split("train").unwrap().files_blake3.as_ref(),
+        Some(&before)
+    );
+    assert_eq!(
+        after.split("test").unwrap().files_blake3,
+        ds.split("test").unwrap().files_blake3
+    );
 }
 
 #[test]
@@ -320,4 +332,56 @@ fn fashion_mnist_from_the_debian_package_round_trips_through_parquet() {
     .unwrap();
     let test = Store::open(&out.join("test.parquet")).unwrap();
     assert_eq!(test.raw(9999).0, &idx[16 + 9999 * 784..]);
+}
+
+#[test]
+fn stanford_dogs_reads_the_official_mat_lists() {
+    use l2tww::data::formats::matlab::read_cell_strings;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let train = ["n2-Pug/b.jpg", "n1-Chihuahua/a.jpg"];
+    files(
+        d,
+        &[
+            ("Images/n1-Chihuahua/a.jpg".into(), jpeg(30, 30, 1)),
+            ("Images/n2-Pug/b.jpg".into(), jpeg(30, 30, 2)),
+            ("train_list.mat".into(), mat_file("file_list", &train, true)),
+            (
+                "test_list.mat".into(),
+                mat_file("file_list", &["n2-Pug/b.jpg"], false),
+            ),
+        ],
+    );
+    assert_eq!(
+        read_cell_strings(&d.join("train_list.mat"), "file_list").unwrap(),
+        train
+    );
+    assert_eq!(
+        read_cell_strings(&d.join("test_list.mat"), "file_list").unwrap(),
+        ["n2-Pug/b.jpg"]
+    );
+    let ds = read(DatasetName::Dogs, d).unwrap();
+    assert_eq!(ds.classes, vec!["n1-Chihuahua", "n2-Pug"]);
+    let labels: Vec<i64> = ds
+        .split("train")
+        .unwrap()
+        .samples
+        .iter()
+        .map(|s| s.label)
+        .collect();
+    assert_eq!(labels, vec![0, 1], "ImageFolder order");
+    assert!(read_cell_strings(&d.join("train_list.mat"), "nothere")
+        .unwrap_err()
+        .to_string()
+        .contains("nothere"));
+    // a truncated MAT file names the file and the offset
+    let whole = mat_file("file_list", &train, false);
+    std::fs::write(d.join("cut.mat"), &whole[..whole.len() - 20]).unwrap();
+    let e = read_cell_strings(&d.join("cut.mat"), "file_list")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("cut.mat: at byte") && e.contains("truncated"),
+        "{e}"
+    );
 }

@@ -222,6 +222,9 @@ pub enum Serve {
     Truncated(Vec<u8>, usize),
 }
 
+/// The requests a [`Server`] received: (path, Range header if any).
+pub type RequestLog = Arc<Mutex<Vec<(String, Option<String>)>>>;
+
 /// A real HTTP/1.1 server on 127.0.0.1 (one thread, one request per connection).
 pub struct Server {
     /// `http://127.0.0.1:PORT`.
@@ -229,7 +232,7 @@ pub struct Server {
     /// What it serves, by path; tests may change it.
     pub files: Arc<Mutex<HashMap<String, Serve>>>,
     /// Every request: (path, Range header if any).
-    pub log: Arc<Mutex<Vec<(String, Option<String>)>>>,
+    pub log: RequestLog,
 }
 
 /// Starts a server.
@@ -268,7 +271,10 @@ pub fn serve(files: HashMap<String, Serve>) -> Server {
                         .and_then(|r| r.strip_prefix("bytes="))
                         .and_then(|r| r.trim_end_matches('-').parse().ok())
                         .unwrap_or(0);
-                    let head = if range.is_some() {
+                    let head = if start >= body.len() && range.is_some() {
+                        stream.write_all(format!("HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */{}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", body.len()).as_bytes()).ok();
+                        continue;
+                    } else if range.is_some() {
                         format!("HTTP/1.1 206 Partial Content\r\nContent-Length: {}\r\nContent-Range: bytes {}-{}/{}\r\nConnection: close\r\n\r\n", body.len() - start, start, body.len() - 1, body.len())
                     } else {
                         format!(
@@ -294,4 +300,77 @@ pub fn serve(files: HashMap<String, Serve>) -> Server {
         }
     });
     Server { base, files, log }
+}
+
+/// A MAT v5 data element: tag, data, padding to 8 bytes (or the small format for ≤ 4 bytes
+/// when `small`).
+fn mat_el(kind: u32, data: &[u8], small: bool) -> Vec<u8> {
+    if small && data.len() <= 4 {
+        let mut out = (((data.len() as u32) << 16) | kind).to_le_bytes().to_vec();
+        out.extend_from_slice(data);
+        out.resize(8, 0);
+        return out;
+    }
+    let mut out = kind.to_le_bytes().to_vec();
+    out.extend((data.len() as u32).to_le_bytes());
+    out.extend_from_slice(data);
+    out.resize(out.len().div_ceil(8) * 8, 0);
+    out
+}
+
+fn mat_matrix(class: u8, dims: &[i32], name: &str, body: &[u8]) -> Vec<u8> {
+    let mut m = mat_el(6, &[class, 0, 0, 0, 0, 0, 0, 0], false);
+    m.extend(mat_el(
+        5,
+        &dims
+            .iter()
+            .flat_map(|d| d.to_le_bytes())
+            .collect::<Vec<_>>(),
+        false,
+    ));
+    m.extend(mat_el(1, name.as_bytes(), true));
+    m.extend_from_slice(body);
+    mat_el(14, &m, false)
+}
+
+/// A little-endian MATLAB 5 MAT-file with a small double matrix `lab` and the cell array of
+/// strings `var` (as Stanford Dogs' `train_list.mat`), its elements zlib-compressed or not.
+pub fn mat_file(var: &str, strings: &[&str], compressed: bool) -> Vec<u8> {
+    let mut out =
+        format!("{:<116}", "MATLAB 5.0 MAT-file, written by the l2tww tests").into_bytes();
+    out.extend([0u8; 8]);
+    out.extend([0x00, 0x01, b'I', b'M']);
+    let doubles: Vec<u8> = [1.0f64, 2.0].iter().flat_map(|d| d.to_le_bytes()).collect();
+    let lab = mat_matrix(6, &[2, 1], "lab", &mat_el(9, &doubles, false));
+    let cells: Vec<u8> = strings
+        .iter()
+        .flat_map(|s| {
+            mat_matrix(
+                4,
+                &[1, s.len() as i32],
+                "",
+                &mat_el(
+                    4,
+                    &s.encode_utf16()
+                        .flat_map(|u| u.to_le_bytes())
+                        .collect::<Vec<_>>(),
+                    false,
+                ),
+            )
+        })
+        .collect();
+    let list = mat_matrix(1, &[strings.len() as i32, 1], var, &cells);
+    for el in [lab, list] {
+        if compressed {
+            let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+            z.write_all(&el).unwrap();
+            let data = z.finish().unwrap();
+            out.extend(15u32.to_le_bytes());
+            out.extend((data.len() as u32).to_le_bytes());
+            out.extend(data);
+        } else {
+            out.extend(el);
+        }
+    }
+    out
 }

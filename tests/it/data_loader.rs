@@ -52,6 +52,12 @@ fn batches_are_the_same_whatever_the_thread_count_and_differ_between_epochs() {
     let a = collect(&one, 3);
     assert_eq!(a.0.len(), 70 * 3 * 32 * 32);
     assert_eq!(a, collect(&two, 3));
+    let global = Loader::new(store.clone(), &all, cfg(0)).unwrap();
+    assert_eq!(
+        a,
+        collect(&global, 3),
+        "rayon's global pool gives the same batches"
+    );
     let b = collect(&one, 4);
     assert_ne!(a.1, b.1, "another epoch, another order");
     let (mut sorted, mut want) = (

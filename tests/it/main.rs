@@ -8,6 +8,7 @@ mod conformance;
 mod data_download;
 mod data_errors;
 mod data_formats;
+mod data_golden;
 mod data_loader;
 mod data_store;
 mod engine;

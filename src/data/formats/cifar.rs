@@ -109,10 +109,12 @@ pub fn read_cifar10(dir: &Path) -> Result<RawDataset> {
             SplitData {
                 name: "train".into(),
                 samples: train,
+                files_blake3: None,
             },
             SplitData {
                 name: "test".into(),
                 samples: test,
+                files_blake3: None,
             },
         ],
         sources,
@@ -139,10 +141,12 @@ pub fn read_cifar100(dir: &Path) -> Result<RawDataset> {
             SplitData {
                 name: "train".into(),
                 samples: train,
+                files_blake3: None,
             },
             SplitData {
                 name: "test".into(),
                 samples: test,
+                files_blake3: None,
             },
         ],
         sources: vec![meta, trp, tep],

@@ -1,10 +1,12 @@
 //! Datasets of image files: TinyImageNet-200, CUB-200-2011, Stanford Dogs, MIT Indoor-67,
 //! Stanford 40 Actions and the generic ImageFolder (one folder per class). Each parses its own
-//! lists into [`Entry`] lists; [`read_entries`] reads the files.
+//! lists into [`Entry`] lists; [`read_entries`] reads the files in ImageFolder order (classes
+//! sorted by name, files by path), as the official code reads all of them.
 use crate::data::formats::cifar::locate;
 use crate::data::formats::listed::{
     class_of, id_map, image_files, lines, read_entries, subdirs, Entry,
 };
+use crate::data::formats::matlab;
 use crate::data::sample::RawDataset;
 use crate::error::{Error, Result};
 use std::path::Path;
@@ -101,8 +103,6 @@ pub fn cub200(dir: &Path) -> Result<RawDataset> {
             }
         }
     }
-    train.sort_by(|a, b| a.path.cmp(&b.path));
-    test.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(RawDataset {
         classes,
         splits: vec![read_entries("train", &train)?, read_entries("test", &test)?],
@@ -124,22 +124,56 @@ fn class_path_list(images: &Path, list: &Path, classes: &[String]) -> Result<Vec
     Ok(out)
 }
 
-/// Stanford Dogs: `Images/<wnid-breed>/…` with `train_list.txt` / `test_list.txt` (one
-/// `<breed folder>/<file>` per line; see the README for turning the official `.mat` lists into
-/// these), or, without lists, ImageFolder `train/` and `test/` folders.
+/// Stanford Dogs: `Images/<wnid-breed>/…` with the official `train_list.mat` / `test_list.mat`
+/// (variable `file_list`), or text lists `train_list.txt` / `test_list.txt` (one
+/// `<breed folder>/<file>` per line), or, without lists, ImageFolder `train/` and `test/` folders
+/// (as the official `dog.py` makes them).
 pub fn dogs(dir: &Path) -> Result<RawDataset> {
-    if !dir.join("train_list.txt").exists() {
+    let images = dir.join("Images");
+    let (mat, txt) = (dir.join("train_list.mat"), dir.join("train_list.txt"));
+    if !mat.exists() && !txt.exists() {
         return image_folder(dir);
     }
-    let images = dir.join("Images");
     let classes = subdirs(&images)?;
-    let (tl, sl) = (dir.join("train_list.txt"), dir.join("test_list.txt"));
-    let train = class_path_list(&images, &tl, &classes)?;
-    let test = class_path_list(&images, &sl, &classes)?;
+    let mut splits = Vec::new();
+    let mut sources = Vec::new();
+    for split in ["train", "test"] {
+        let entries = if mat.exists() {
+            let list = dir.join(format!("{split}_list.mat"));
+            let mut out = Vec::new();
+            for (k, rel) in matlab::read_cell_strings(&list, "file_list")?
+                .into_iter()
+                .enumerate()
+            {
+                let class = rel.split('/').next().unwrap_or_default();
+                let label = classes.iter().position(|c| c == class).ok_or_else(|| {
+                    Error::bad_file(
+                        &list,
+                        format!(
+                            "entry {k} `{rel}`: no folder `{class}` in {}",
+                            images.display()
+                        ),
+                    )
+                })?;
+                out.push(Entry {
+                    path: images.join(&rel),
+                    label: label as i64,
+                });
+            }
+            sources.push(list);
+            out
+        } else {
+            let list = dir.join(format!("{split}_list.txt"));
+            let out = class_path_list(&images, &list, &classes)?;
+            sources.push(list);
+            out
+        };
+        splits.push(read_entries(split, &entries)?);
+    }
     Ok(RawDataset {
         classes,
-        splits: vec![read_entries("train", &train)?, read_entries("test", &test)?],
-        sources: vec![tl, sl],
+        splits,
+        sources,
     })
 }
 
@@ -162,11 +196,12 @@ pub fn indoor67(dir: &Path) -> Result<RawDataset> {
 pub fn stanford40(dir: &Path) -> Result<RawDataset> {
     let splits = dir.join("ImageSplits");
     let ap = splits.join("actions.txt");
-    let classes: Vec<String> = lines(&ap)?
+    let mut classes: Vec<String> = lines(&ap)?
         .into_iter()
         .skip(1)
         .map(|(_, l)| l.split_whitespace().next().unwrap_or_default().to_string())
         .collect();
+    classes.sort();
     let read_list = |name: &str| -> Result<Vec<Entry>> {
         let list = splits.join(name);
         let mut out = Vec::new();

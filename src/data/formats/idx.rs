@@ -85,7 +85,16 @@ pub fn read_idx(path: &Path) -> Result<IdxArray> {
     let dims: Vec<usize> = (0..ndims)
         .map(|i| u32::from_be_bytes(bytes[4 + 4 * i..8 + 4 * i].try_into().unwrap()) as usize)
         .collect();
-    let want: usize = dims.iter().product();
+    let want = dims
+        .iter()
+        .try_fold(1usize, |a, &d| a.checked_mul(d))
+        .ok_or_else(|| {
+            Error::format(
+                path,
+                4,
+                format!("dimensions {dims:?} are too large; the header is corrupt"),
+            )
+        })?;
     let have = bytes.len() - header;
     if have != want {
         return Err(Error::format(
@@ -171,6 +180,7 @@ fn read_split(
     Ok(SplitData {
         name: name.into(),
         samples,
+        files_blake3: None,
     })
 }
 

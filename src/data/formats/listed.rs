@@ -16,16 +16,33 @@ pub struct Entry {
     pub label: i64,
 }
 
-/// Reads the listed files into a split; sample `i` is `entries[i]`.
+/// Reads the listed files into a split, in ImageFolder order (by label, then path): the order
+/// in which the official code reads these datasets and which the paper's split files index.
 pub fn read_entries(name: &str, entries: &[Entry]) -> Result<SplitData> {
-    let samples = entries
+    let mut entries = entries.to_vec();
+    entries.sort_by(|a, b| (a.label, &a.path).cmp(&(b.label, &b.path)));
+    let read = entries
         .par_iter()
         .enumerate()
-        .map(|(i, e)| encoded_sample(&e.path, fsx::read(&e.path)?, i as u64, e.label))
+        .map(|(i, e)| {
+            let bytes = fsx::read(&e.path)?;
+            let digest = blake3::hash(&bytes);
+            Ok((encoded_sample(&e.path, bytes, i as u64, e.label)?, digest))
+        })
         .collect::<Result<Vec<_>>>()?;
+    let mut all = blake3::Hasher::new();
+    for (e, (_, digest)) in entries.iter().zip(&read) {
+        let tail: Vec<_> = e.path.iter().rev().take(2).collect();
+        for part in tail.iter().rev() {
+            all.update(part.as_encoded_bytes());
+            all.update(b"/");
+        }
+        all.update(digest.as_bytes());
+    }
     Ok(SplitData {
         name: name.into(),
-        samples,
+        samples: read.into_iter().map(|(s, _)| s).collect(),
+        files_blake3: Some(all.finalize().to_hex().to_string()),
     })
 }
 

@@ -5,4 +5,5 @@ pub mod cifar;
 pub mod folders;
 pub mod idx;
 pub mod listed;
+pub mod matlab;
 pub mod stl10;

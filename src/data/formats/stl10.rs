@@ -63,6 +63,7 @@ fn read_split(dir: &Path, name: &str, classes: usize) -> Result<SplitData> {
     Ok(SplitData {
         name: name.into(),
         samples,
+        files_blake3: None,
     })
 }
 
