@@ -60,14 +60,15 @@ test: venv
 conformance: build
 	$(BIN_DEBUG) conformance $(REFERENCE)
 
-limited-data: release
-	@echo "make limited-data: the study needs the data, meta-transfer, pipeline and studies" >&2
-	@echo "issues (#3 datasets, #4 meta-transfer, #5 pipeline, #6 studies); only the foundation" >&2
-	@echo "(models, weights, conformance) is in place so far. Nothing was run." >&2
+limited-data:
+	@echo "make limited-data: the study needs the pipeline (#5) and studies (#6) issues, not" >&2
+	@echo "done yet. Datasets (l2tww data prepare) and single trainings (l2tww train CONFIG.yaml," >&2
+	@echo "see the README) work today. Nothing was run." >&2
 	@exit 1
 
-multi-source: release
-	@echo "make multi-source: not available yet (needs issues #3-#6)." >&2
+multi-source:
+	@echo "make multi-source: needs the pipeline (#5) and studies (#6) issues; a multi-source" >&2
+	@echo "training runs today with several sources in one l2tww train configuration." >&2
 	@exit 1
 
 clean-venv:
