@@ -4,6 +4,7 @@
 mod basic_block;
 pub mod layers;
 pub mod network;
+pub mod resnet;
 pub mod resnet_cifar;
 pub mod resnet_imagenet;
 pub mod vgg;

@@ -3,8 +3,8 @@
 //! from its tensor names and shapes.
 
 use super::network::Network;
-use super::resnet_cifar::{blocks_per_stage, CifarResNet};
-use super::resnet_imagenet::{layer_sizes, ImageNetResNet};
+use super::resnet_cifar::{blocks_per_stage, cifar_resnet};
+use super::resnet_imagenet::{imagenet_resnet, layer_sizes};
 use super::vgg::Vgg9Bn;
 use crate::error::{Error, Result};
 use std::fmt;
@@ -75,8 +75,8 @@ impl Arch {
     /// Builds the network with `num_classes` outputs, its variables under `p`.
     pub fn build(self, p: &nn::Path, num_classes: i64) -> Result<Box<dyn Network>> {
         Ok(match self {
-            Arch::CifarResNet(d) => Box::new(CifarResNet::new(p, d, num_classes)?),
-            Arch::ImageNetResNet(d) => Box::new(ImageNetResNet::new(p, d, num_classes)?),
+            Arch::CifarResNet(d) => Box::new(cifar_resnet(p, d, num_classes)?),
+            Arch::ImageNetResNet(d) => Box::new(imagenet_resnet(p, d, num_classes)?),
             Arch::Vgg9Bn => Box::new(Vgg9Bn::new(p, num_classes)),
         })
     }

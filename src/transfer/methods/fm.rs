@@ -3,6 +3,7 @@
 //! of 1×1 convs per source, trained with the target.
 
 use super::feature_matching::FeatureMatching;
+use super::pairs::Pair;
 use super::schemes::PairScheme;
 use super::BuildContext;
 use crate::error::Result;
@@ -19,25 +20,47 @@ pub struct Fm {
 impl Fm {
     /// Builds the 1×1 convs of `scheme` for every source.
     pub fn new(ctx: &BuildContext, scheme: &PairScheme, beta: f64) -> Result<Self> {
-        let (mut stores, mut matching) = (Vec::new(), Vec::new());
-        for source in ctx.sources {
-            let pairs = scheme.resolve(source.net.taps(), ctx.target.net.taps(), ctx.input)?;
-            let mut vs = VarStore::new(ctx.device);
-            matching.push(FeatureMatching::new(
-                &(vs.root() / "branch"),
-                source.net.taps(),
-                ctx.target.net.taps(),
-                &pairs,
-            ));
-            vs.set_kind(ctx.kind);
-            stores.push(vs);
-        }
+        let (stores, matching) = matching_per_source(ctx, scheme)?
+            .into_iter()
+            .map(|(vs, m, _)| (vs, m))
+            .unzip();
         Ok(Fm {
             stores,
             matching,
             beta,
         })
     }
+}
+
+/// For every source: the pairs of `scheme` and their 1×1 convs (`branch.{i}`) in a VarStore of
+/// their own, in the context's precision.
+pub(crate) fn matching_per_source(
+    ctx: &BuildContext,
+    scheme: &PairScheme,
+) -> Result<Vec<(VarStore, FeatureMatching, Vec<Pair>)>> {
+    ctx.sources
+        .iter()
+        .map(|source| {
+            let pairs = scheme.resolve(source.net.taps(), ctx.target.net.taps(), ctx.input)?;
+            let mut vs = VarStore::new(ctx.device);
+            let m = FeatureMatching::new(
+                &(vs.root() / "branch"),
+                source.net.taps(),
+                ctx.target.net.taps(),
+                &pairs,
+            );
+            vs.set_kind(ctx.kind);
+            Ok((vs, m, pairs))
+        })
+        .collect()
+}
+
+/// The tensor called `name` in a method's saved state.
+pub(crate) fn state_tensor(state: &[(String, Tensor)], name: &str) -> Option<Tensor> {
+    state
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, t)| t.shallow_clone())
 }
 
 /// Named trainable variables of several stores, prefixed `s{i}.`.

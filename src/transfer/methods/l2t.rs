@@ -5,7 +5,7 @@
 //! mean λ and the mean entropy of w of every pair.
 
 use super::feature_matching::FeatureMatching;
-use super::fm::named_params;
+use super::fm::{matching_per_source, named_params, state_tensor};
 use super::l2tww::{L2tww, L2twwConfig, SourceTerm};
 use super::meta_networks::{LambdaActivation, MetaNetworks};
 use super::pairs::Pair;
@@ -70,17 +70,11 @@ impl L2t {
     pub fn new(ctx: &BuildContext, scheme: &PairScheme, s: L2tSettings) -> Result<Self> {
         let (mut branch_stores, mut matching, mut meta) = (Vec::new(), Vec::new(), Vec::new());
         let mut meta_store = VarStore::new(ctx.device);
-        for (i, source) in ctx.sources.iter().enumerate() {
-            let pairs = scheme.resolve(source.net.taps(), ctx.target.net.taps(), ctx.input)?;
-            let mut vs = VarStore::new(ctx.device);
-            matching.push(FeatureMatching::new(
-                &(vs.root() / "branch"),
-                source.net.taps(),
-                ctx.target.net.taps(),
-                &pairs,
-            ));
-            vs.set_kind(ctx.kind);
-            branch_stores.push(vs);
+        for (i, ((vs, m, pairs), source)) in matching_per_source(ctx, scheme)?
+            .into_iter()
+            .zip(ctx.sources)
+            .enumerate()
+        {
             let root = meta_store.root() / format!("s{i}");
             meta.push(MetaNetworks::new(
                 &root,
@@ -89,6 +83,8 @@ impl L2t {
                 s.lambda,
                 s.lambda_init,
             ));
+            branch_stores.push(vs);
+            matching.push(m);
         }
         if meta.is_empty() {
             return Err(Error::Invalid(
@@ -221,12 +217,7 @@ impl Method for L2t {
     }
 
     fn load_state(&mut self, state: &[(String, Tensor)]) -> Result<()> {
-        let get = |n: &str| {
-            state
-                .iter()
-                .find(|(k, _)| k == n)
-                .map(|(_, t)| t.shallow_clone())
-        };
+        let get = |n: &str| state_tensor(state, n);
         let missing = |n: &str| Error::Invalid(format!("checkpoint lacks `method.{n}`"));
         tch::no_grad(|| -> Result<()> {
             for (n, t) in &self.meta_params {

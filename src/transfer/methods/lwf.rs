@@ -3,6 +3,7 @@
 //! learns them as soft targets (temperature T) beside the new task: α · mean over the batch of
 //! −Σ softmax(s/T) · log softmax(o/T).
 
+use super::fm::state_tensor;
 use super::BuildContext;
 use crate::error::{Error, Result};
 use crate::models::layers::linear;
@@ -112,12 +113,7 @@ impl Method for Lwf {
     }
 
     fn load_state(&mut self, state: &[(String, Tensor)]) -> Result<()> {
-        let get = |n: &str| {
-            state
-                .iter()
-                .find(|(k, _)| k == n)
-                .map(|(_, t)| t.shallow_clone())
-        };
+        let get = |n: &str| state_tensor(state, n);
         let (Some(keys), Some(rows), Some(rec)) =
             (get("lwf.keys"), get("lwf.rows"), get("lwf.recorded"))
         else {
