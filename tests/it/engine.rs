@@ -286,3 +286,41 @@ fn unknown_method_options_are_rejected() {
         .to_string();
     assert!(err.contains("betaa"), "{err}");
 }
+
+#[test]
+fn the_look_ahead_leaves_batch_norm_statistics_as_one_plain_step_does() {
+    // The official roll-back restores the target's whole state, running statistics included:
+    // after an L2T-ww step they must be those of the step's single training forward pass.
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let src = [source(Arch::CifarResNet(20))];
+    let a = Model::new(Arch::Vgg9Bn, 4, Device::Cpu, Kind::Float).unwrap();
+    let mut b = Model::new(Arch::Vgg9Bn, 4, Device::Cpu, Kind::Float).unwrap();
+    b.vs.copy(&a.vs).unwrap();
+    let ctx = BuildContext {
+        target: &a,
+        sources: &src,
+        input: 32,
+        device: Device::Cpu,
+        kind: Kind::Float,
+        momentum: 0.9,
+    };
+    let mut method = parse("l2t-ww: {T: 2}").build(&ctx).unwrap();
+    let mut sgd =
+        l2tww::transfer::engine::step::optimizer_for(&a, method.as_ref(), &OptimConfig::default());
+    let (x, y) = quadrants(8, 4);
+    let batch = l2tww::transfer::engine::Batch {
+        x: x.shallow_clone(),
+        y,
+        idx: (0..8).collect(),
+    };
+    l2tww::transfer::engine::step::train_step(&a, &src, method.as_mut(), &mut sgd, &batch, 0, 0)
+        .unwrap();
+    tch::no_grad(|| b.net.forward_t(&x, true));
+    let (va, vb) = (a.vs.variables(), b.vs.variables());
+    for name in ["features.1.running_mean", "features.26.running_var"] {
+        assert!(
+            va[name].allclose(&vb[name], 1e-6, 1e-7, false),
+            "{name} moved with the look-ahead"
+        );
+    }
+}

@@ -133,6 +133,7 @@ fn directional_check(
             meta: &meta,
         }],
         meta_params: &phi,
+        buffers: &[],
         cfg: L2twwConfig {
             beta: 0.5,
             lookahead,

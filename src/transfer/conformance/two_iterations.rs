@@ -145,6 +145,12 @@ pub fn run(dir: &Path, file: &WeightFile) -> Result<Vec<(String, Vec<Group>)>> {
         phi_params.iter().map(Tensor::shallow_clone).collect(),
         AdamConfig::new(meta_value(file, "meta_lr")?, meta_value(file, "meta_wd")?),
     );
+    let target_buffers: Vec<Tensor> = target
+        .vs
+        .variables()
+        .into_values()
+        .filter(|t| !t.requires_grad())
+        .collect();
     let step = L2tww {
         target: target.net.as_ref(),
         terms: vec![SourceTerm {
@@ -152,6 +158,7 @@ pub fn run(dir: &Path, file: &WeightFile) -> Result<Vec<(String, Vec<Group>)>> {
             meta: &meta,
         }],
         meta_params: &phi_params,
+        buffers: &target_buffers,
         cfg: L2twwConfig {
             beta: meta_value(file, "beta")?,
             lookahead: meta_value(file, "T")? as usize,

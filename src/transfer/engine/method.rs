@@ -28,6 +28,8 @@ pub struct AfterStep<'a> {
     pub sgd: &'a mut Sgd,
     /// The target network.
     pub target: &'a dyn Network,
+    /// The target's non-trained variables (batch-norm running statistics).
+    pub buffers: &'a [Tensor],
     /// Each source's tapped features for this batch.
     pub sources: &'a [Vec<Tensor>],
     /// Inputs.

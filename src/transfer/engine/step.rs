@@ -100,9 +100,18 @@ pub fn train_step(
     let grads = grads_or_zero(&loss, sgd.params(), false);
     sgd.step(&grads);
     let feats: Vec<Vec<Tensor>> = src.into_iter().map(|f| f.features).collect();
+    let mut buffers: Vec<(String, Tensor)> = target
+        .vs
+        .variables()
+        .into_iter()
+        .filter(|(_, t)| !t.requires_grad())
+        .collect();
+    buffers.sort_by(|a, b| a.0.cmp(&b.0));
+    let buffers: Vec<Tensor> = buffers.into_iter().map(|(_, t)| t).collect();
     method.after_step(AfterStep {
         sgd,
         target: target.net.as_ref(),
+        buffers: &buffers,
         sources: &feats,
         x: &b.x,
         y: &b.y,

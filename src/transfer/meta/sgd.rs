@@ -184,7 +184,7 @@ impl Sgd {
         let mut a1: Vec<Tensor> = a0.iter().map(Tensor::zeros_like).collect();
         let mut meta_grad: Vec<Tensor> = meta.iter().map(|m| m.zeros_like().detach()).collect();
         let n = self.params.len();
-        for (before, kind) in tape.steps.iter().rev() {
+        for (k, (before, kind)) in tape.steps.iter().enumerate().rev() {
             copy_all(&self.params, before);
             let loss = objective(kind);
             let g = Tensor::run_backward(&[&loss], &self.params, true, true);
@@ -199,12 +199,23 @@ impl Sgd {
                 }
             }
             let Some(x) = x else { continue };
-            let inputs: Vec<&Tensor> = self.params.iter().chain(meta).collect();
+            // At the first recorded step only the meta-gradient is still needed: differentiating
+            // X with respect to the parameters (the Hessian part) would be wasted work.
+            let first = k == 0;
+            let inputs: Vec<&Tensor> = if first {
+                meta.iter().collect()
+            } else {
+                self.params.iter().chain(meta).collect()
+            };
             let hv = Tensor::run_backward(&[&x], &inputs, false, false);
-            for (acc, d) in meta_grad.iter_mut().zip(&hv[n..]) {
+            let meta_part = if first { &hv[..] } else { &hv[n..] };
+            for (acc, d) in meta_grad.iter_mut().zip(meta_part) {
                 if d.defined() {
                     *acc = &*acc + d;
                 }
+            }
+            if first {
+                break;
             }
             let (next0, next1): (Vec<Tensor>, Vec<Tensor>) = (0..n)
                 .map(|i| {

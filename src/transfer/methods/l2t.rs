@@ -180,6 +180,7 @@ impl Method for L2t {
             target: step.target,
             terms,
             meta_params: &tensors,
+            buffers: step.buffers,
             cfg: self.cfg,
         };
         let (grad, _) = view.meta_gradient(step.sgd, step.sources, step.x, step.y);

@@ -57,11 +57,26 @@ pub struct L2tww<'a> {
     pub terms: Vec<SourceTerm<'a>>,
     /// The meta-networks' parameters, in the order of `meta_opt`.
     pub meta_params: &'a [Tensor],
+    /// The target's non-trained state (batch-norm running statistics): the look-ahead's
+    /// forward passes move it, and the roll-back restores it, as the official code does.
+    pub buffers: &'a [Tensor],
     /// Hyper-parameters.
     pub cfg: L2twwConfig,
 }
 
 impl L2tww<'_> {
+    fn save_buffers(&self) -> Vec<Tensor> {
+        self.buffers.iter().map(|b| b.detach().copy()).collect()
+    }
+
+    fn restore_buffers(&self, saved: &[Tensor]) {
+        tch::no_grad(|| {
+            for (b, s) in self.buffers.iter().zip(saved) {
+                b.shallow_clone().copy_(s);
+            }
+        });
+    }
+
     /// β·Σ_sources WFM for the target's features.
     pub fn wfm(&self, sources: &[Vec<Tensor>], target: &[Tensor]) -> Tensor {
         let mut terms = self
@@ -110,8 +125,10 @@ impl L2tww<'_> {
         x: &Tensor,
         y: &Tensor,
     ) -> f64 {
+        let saved = self.save_buffers();
         let (tape, outer) = self.lookahead(sgd, sources, x, y);
         sgd.rollback(tape);
+        self.restore_buffers(&saved);
         f64::try_from(&outer).unwrap_or(f64::NAN)
     }
 
@@ -124,6 +141,7 @@ impl L2tww<'_> {
         x: &Tensor,
         y: &Tensor,
     ) -> (Vec<Tensor>, f64) {
+        let saved = self.save_buffers();
         let (tape, outer) = self.lookahead(sgd, sources, x, y);
         let outer_ce = f64::try_from(&outer).unwrap_or(f64::NAN);
         let a0 = grads_or_zero(&outer, sgd.params(), false);
@@ -131,6 +149,7 @@ impl L2tww<'_> {
             self.objective(*obj, sources, x, y)
         });
         sgd.rollback(tape);
+        self.restore_buffers(&saved);
         (meta_grad, outer_ce)
     }
 
