@@ -66,6 +66,28 @@ pub enum Error {
     /// Invalid user input that is not tied to a file (a flag, a name).
     #[error("{0}")]
     Invalid(String),
+    /// A problem at a place in a text file (pipeline YAML): 1-based line and column.
+    #[error("{path}:{line}:{col}: {msg}")]
+    At {
+        /// The file.
+        path: PathBuf,
+        /// Line, from 1.
+        line: usize,
+        /// Column, from 1.
+        col: usize,
+        /// What is wrong and what to do.
+        msg: String,
+    },
+    /// A pipeline stage that failed.
+    #[error("stage {stage} failed: {msg} (log: {log})")]
+    StageFailed {
+        /// The stage instance.
+        stage: String,
+        /// Why.
+        msg: String,
+        /// Its log file.
+        log: PathBuf,
+    },
     /// A loss term that stopped being finite during training.
     #[error("the loss term `{term}` is not finite ({value}) at epoch {epoch}, iteration {iteration}; lower the learning rate or β, or check the inputs")]
     NonFinite {

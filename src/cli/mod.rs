@@ -7,6 +7,7 @@ mod data;
 mod info;
 mod inspect;
 mod models;
+mod pipeline;
 mod train;
 
 use crate::device::{DeviceChoice, Precision};
@@ -56,6 +57,19 @@ pub enum Command {
     Info,
     /// Datasets: prepare Parquet files, choose subsets, show a split.
     Data(data::DataArgs),
+    /// Run a pipeline: every stale stage, in dependency order, cached by content.
+    Run(pipeline::RunArgs),
+    /// Say which stages of a pipeline are fresh or stale, and why.
+    Status(pipeline::PipelineArgs),
+    /// Show a pipeline's stage graph.
+    Dag(pipeline::DagArgs),
+    /// Show where a stage's outputs are.
+    Show(pipeline::ShowArgs),
+    /// Remove cache entries that no pipeline in pipelines/ reaches.
+    Gc(pipeline::GcArgs),
+    /// Run one stage instance from a job file (used by `l2tww run` and by batch jobs).
+    #[command(hide = true)]
+    ExecStage(pipeline::ExecArgs),
 }
 
 /// Runs a parsed command line.
@@ -69,5 +83,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Train(a) => train::run(a, &cli.global),
         Command::Info => info::run(&cli.global),
         Command::Data(a) => data::run(a),
+        Command::Run(a) => pipeline::run(a, &cli.global),
+        Command::Status(a) => pipeline::status(a),
+        Command::Dag(a) => pipeline::dag(a),
+        Command::Show(a) => pipeline::show(a),
+        Command::Gc(a) => pipeline::gc(a),
+        Command::ExecStage(a) => pipeline::exec(a),
     }
 }

@@ -92,6 +92,25 @@ fn loader(
     })
 }
 
+/// Fails with a clear error when `model` cannot take `input`×`input` images (libtorch panics in
+/// the forward pass otherwise, e.g. VGG9-bn's five poolings need at least 32×32).
+fn check_input_size(model: &Model, name: &str, input: i64, device: Device, kind: Kind) -> Result<()> {
+    let probe = tch::Tensor::zeros([2, 3, input, input], (kind, device));
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        tch::no_grad(|| {
+            let _ = model.net.forward_t(&probe, false);
+        })
+    }));
+    std::panic::set_hook(hook);
+    res.map_err(|_| {
+        Error::Invalid(format!(
+            "{name} cannot take {input}×{input} images; resize them first (`resize-to: 32` in the data settings)"
+        ))
+    })
+}
+
 /// Trains as `cfg` says on `device` in precision `kind`.
 pub fn run(
     cfg: &TrainConfig,
@@ -135,6 +154,10 @@ pub fn run(
         kind,
         momentum: cfg.optim.momentum,
     };
+    check_input_size(&target, &cfg.target.arch, input, device, kind)?;
+    for (s, c) in sources.iter().zip(&cfg.sources) {
+        check_input_size(s, &c.checkpoint.display().to_string(), input, device, kind)?;
+    }
     let mut method = cfg.method.build(&ctx)?;
     fsx::create_dir_all(&cfg.out)?;
     let mut trainer = Trainer {

@@ -17,3 +17,4 @@ mod meta;
 mod train;
 mod weights;
 mod zoo;
+mod pipeline;

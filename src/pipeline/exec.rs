@@ -1,0 +1,100 @@
+//! `l2tww exec-stage JOB.json`: runs one stage instance and commits its output to the cache. The
+//! same code runs as a child of `l2tww run` and as a Slurm batch job. Progress goes to stdout as
+//! `@progress DONE TOTAL MESSAGE` lines (the parent draws the bar); everything else is the log.
+//! The external files are hashed before and after: if one changed while the stage ran, its
+//! output is not recorded.
+
+use super::files::FileHashes;
+use super::job::Job;
+use super::kinds::Kind;
+use super::stages::{self, Ctx};
+use crate::cache::{Key, Lookup, Store, Verify};
+use crate::error::{Error, Result};
+use serde_json::json;
+use std::io::Write;
+use std::path::Path;
+use std::time::Instant;
+
+fn check_files(job: &Job, hashes: &FileHashes, when: &str) -> Result<()> {
+    for f in &job.files {
+        let now = hashes.hash(&f.path)?;
+        if now != f.hash {
+            return Err(Error::Invalid(format!(
+                "{} changed {when} (`{}` of {}); its output was not recorded — run the pipeline again",
+                f.path.display(),
+                f.name,
+                job.instance
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Runs the job in `path`; returns whether it computed (false: the entry was already there).
+pub fn exec_job(path: &Path) -> Result<bool> {
+    let job = Job::read(path)?;
+    let kind: Kind = job
+        .kind
+        .parse()
+        .map_err(|k| Error::bad_file(path, format!("unknown stage kind `{k}`")))?;
+    let key: Key = job
+        .key
+        .parse()
+        .map_err(|_| Error::bad_file(path, format!("bad key `{}`", job.key)))?;
+    let store = Store::open(&job.cache)?;
+    if !job.force {
+        if let Lookup::Hit(_) = store.lookup(&key, Verify::Fast)? {
+            println!("{}: already in the cache", job.instance);
+            return Ok(false);
+        }
+    }
+    let hashes = FileHashes::in_memory();
+    check_files(&job, &hashes, "after the pipeline was planned")?;
+    let staging = store.stage(&key)?;
+    let out = staging.out_dir();
+    crate::fsx::create_dir_all(&out)?;
+    let work = store.work_dir(&key)?;
+    let started = Instant::now();
+    let started_at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let mut progress = |done: u64, total: u64, msg: &str| {
+        let mut o = std::io::stdout().lock();
+        let _ = writeln!(o, "@progress {done} {total} {msg}");
+        let _ = o.flush();
+    };
+    let mut ctx = Ctx {
+        job: &job,
+        out: &out,
+        work: &work,
+        progress: &mut progress,
+    };
+    let metrics = stages::run(kind, &mut ctx)?;
+    let rehash = FileHashes::in_memory();
+    check_files(&job, &rehash, "while the stage ran")?;
+    let meta = json!({
+        "pipeline": job.pipeline,
+        "instance": job.instance,
+        "kind": job.kind,
+        "labels": super::plan::labels_json(&job.labels),
+        "params": job.params,
+        "inputs": job.inputs.iter().map(|(k, v)| (k.clone(), v.iter().map(|i| i.instance.clone()).collect::<Vec<_>>())).collect::<std::collections::BTreeMap<_, _>>(),
+        "files": job.files.iter().map(|f| json!({"name": f.name, "path": f.path, "blake3": f.hash})).collect::<Vec<_>>(),
+        "started": started_at,
+        "seconds": started.elapsed().as_secs_f64(),
+        "metrics": metrics,
+        "versions": {"l2tww": env!("CARGO_PKG_VERSION"), "torch": torch_version()},
+        "device": job.device,
+        "threads": job.threads,
+    });
+    staging.commit(meta)?;
+    store.clear_work(&key)?;
+    Ok(true)
+}
+
+/// The libtorch version tch was built against.
+pub fn torch_version() -> String {
+    option_env!("L2TWW_TORCH_VERSION")
+        .unwrap_or("2.13.0")
+        .to_string()
+}

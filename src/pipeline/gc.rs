@@ -1,0 +1,47 @@
+//! `l2tww gc`: the cache entries that no pipeline of the project reaches any more (every
+//! `pipelines/**/*.yaml` is planned; a file that does not plan stops the collection, so that its
+//! entries are never removed by mistake).
+
+use super::files::FileHashes;
+use super::plan::Plan;
+use super::spec::PipelineSpec;
+use crate::cache::{EntrySummary, Key, Store};
+use crate::error::Result;
+use crate::fsx;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+/// Every pipeline file under `dir`, sorted.
+pub fn pipeline_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    if !dir.is_dir() {
+        return Ok(out);
+    }
+    for p in fsx::read_dir_sorted(dir)? {
+        if p.is_dir() {
+            out.extend(pipeline_files(&p)?);
+        } else if p.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+            out.push(p);
+        }
+    }
+    Ok(out)
+}
+
+/// The keys every pipeline in `pipelines_dir` reaches.
+pub fn reachable(pipelines_dir: &Path, hashes: &FileHashes) -> Result<BTreeSet<Key>> {
+    let mut keys = BTreeSet::new();
+    for f in pipeline_files(pipelines_dir)? {
+        let plan = Plan::new(PipelineSpec::read(&f)?, hashes)?;
+        keys.extend(plan.instances.iter().map(|i| i.key.clone()));
+    }
+    Ok(keys)
+}
+
+/// The entries of `store` not in `keep`.
+pub fn unreachable(store: &Store, keep: &BTreeSet<Key>) -> Result<Vec<EntrySummary>> {
+    Ok(store
+        .entries()?
+        .into_iter()
+        .filter(|e| !keep.contains(&e.key))
+        .collect())
+}
