@@ -6,6 +6,7 @@
 //! import higher ones.
 #![warn(missing_docs)]
 
+pub mod cache;
 pub mod cli;
 pub mod data;
 pub mod device;

@@ -4,6 +4,7 @@
 mod data_gen;
 mod util;
 
+mod cache;
 mod conformance;
 mod data_download;
 mod data_errors;
