@@ -25,7 +25,7 @@ BIN_DEBUG := $(CARGO_TARGET_DIR)/debug/l2tww
 BIN_RELEASE := $(CARGO_TARGET_DIR)/release/l2tww
 REFERENCE ?= ../shared/reference
 
-.PHONY: help venv build release test conformance limited-data multi-source clean-venv
+.PHONY: help venv build release test test-slurm conformance limited-data multi-source clean-venv
 
 help:
 	@echo "make limited-data   run the low-sample transfer study (installs what it needs)"
@@ -56,6 +56,23 @@ test: venv
 	else
 	  echo "note: $(REFERENCE) not present; conformance against the official code skipped"
 	fi
+
+# The Slurm client against a real single-node cluster in a temporary folder (Debian's
+# slurm-wlm and munge are installed when missing); the cluster is stopped whatever happens.
+test-slurm: venv
+	dir=$$(mktemp -d /tmp/l2tww-slurm.XXXXXX)
+	trap 'tests/slurm/cluster.sh stop "$$dir" >/dev/null 2>&1 || true' EXIT
+	start=$$(date +%s)
+	tests/slurm/cluster.sh start "$$dir"
+	if ! L2TWW_SLURM_TEST="$$dir" SLURM_CONF="$$dir/slurm.conf" OMP_NUM_THREADS=1 \
+	    cargo test --test it slurm -- --test-threads=5; then
+	  echo "test-slurm: failed; the cluster's configuration and logs are kept in $$dir" >&2
+	  exit 1
+	fi
+	tests/slurm/cluster.sh stop "$$dir"
+	trap - EXIT
+	rm -rf "$$dir"
+	echo "test-slurm: passed in $$(( $$(date +%s) - start )) s"
 
 conformance: build
 	$(BIN_DEBUG) conformance $(REFERENCE)

@@ -100,6 +100,16 @@ pub enum Error {
         /// Its value.
         value: f64,
     },
+    /// An external program (sbatch, squeue, …) that ran and failed.
+    #[error("`{command}` failed ({status}): {stderr}")]
+    Command {
+        /// The command line, program and arguments.
+        command: String,
+        /// How it ended: `exit code 1`, `killed by signal 9`, or what was wrong with its output.
+        status: String,
+        /// Its standard error, trimmed (empty when it printed nothing).
+        stderr: String,
+    },
     /// An error raised by libtorch.
     #[error("libtorch: {0}")]
     Torch(#[from] tch::TchError),

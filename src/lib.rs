@@ -1,9 +1,11 @@
 //! l2tww: transfer-learning studies between convolutional networks, centred on L2T-ww
 //! ("Learning What and Where to Transfer", Jang et al., ICML 2019).
 //!
-//! Modules follow the data flow: `data` (datasets, Parquet store, subsets, loader), `models` (networks and weights), `transfer` (training and the
-//! conformance checks against the official code), `cli` (the command line). Lower modules never
-//! import higher ones.
+//! Modules follow the data flow: `data` (datasets, Parquet store, subsets, loader), `models`
+//! (networks and weights), `transfer` (training and the conformance checks against the official
+//! code), `cache` (content-addressed stage outputs), `report` (tables and plots), `pipeline`
+//! (YAML stages, keys, executors), `slurm` (a batch-system client), `cli` (the command line).
+//! Lower modules never import higher ones.
 #![warn(missing_docs)]
 
 pub mod cache;
@@ -14,6 +16,7 @@ pub mod error;
 pub mod fsx;
 pub mod models;
 pub mod pipeline;
+pub mod slurm;
 pub mod transfer;
 
 pub use error::{Error, Result};

@@ -15,6 +15,7 @@ mod data_store;
 mod engine;
 mod linking;
 mod meta;
+mod slurm;
 mod train;
 mod weights;
 mod zoo;

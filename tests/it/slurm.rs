@@ -1,0 +1,176 @@
+//! The Slurm client against a real cluster: `make test-slurm` starts one with
+//! `tests/slurm/cluster.sh` and sets `L2TWW_SLURM_TEST` to its folder. Without it these tests
+//! print "skipped: no test cluster" and pass.
+//!
+//! What Slurm 22.05 does with a job whose `afterok` dependency failed (checked below): it stays
+//! PENDING with reason `DependencyNeverSatisfied`, never runs, and must be cancelled.
+use l2tww::slurm::{log_tail, JobId, JobSpec, JobState, SlurmClient};
+use l2tww::Error;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// A client for the test cluster, or `None` (and a note) when none is up.
+fn cluster() -> Option<SlurmClient> {
+    let Some(dir) = std::env::var_os("L2TWW_SLURM_TEST") else {
+        eprintln!("skipped: no test cluster (set by make test-slurm)");
+        return None;
+    };
+    let client = SlurmClient::from_env().expect("sbatch is on PATH when a test cluster is up");
+    Some(client.with_conf(PathBuf::from(dir).join("slurm.conf")))
+}
+
+fn job(dir: &Path, name: &str, body: &str) -> JobSpec {
+    JobSpec::new(
+        name,
+        body,
+        dir,
+        dir.join("logs").join(format!("{name}.log")),
+    )
+}
+
+/// Polls until `id`'s state satisfies `done`, for at most a minute; returns that state.
+fn wait_for(client: &SlurmClient, id: JobId, done: impl Fn(&JobState) -> bool) -> JobState {
+    let start = Instant::now();
+    loop {
+        let state = client.states(&[id]).unwrap().remove(&id).unwrap();
+        if done(&state) {
+            return state;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "job {id} stuck in {state:?}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn slurm_a_chain_runs_in_order_and_the_second_job_reads_the_first_ones_output() {
+    let Some(client) = cluster() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let a = client
+        .submit(&job(
+            dir.path(),
+            "chain-a",
+            "sleep 1\necho 'from A'\necho 41 > a.out",
+        ))
+        .unwrap();
+    let mut b_spec = job(
+        dir.path(),
+        "chain-b",
+        "echo $(( $(cat a.out) + 1 )) > b.out",
+    );
+    b_spec.dependencies = vec![a];
+    b_spec.setup = Some("export L2TWW_FROM_SETUP=yes".into());
+    b_spec
+        .script_body
+        .push_str("\necho \"setup: $L2TWW_FROM_SETUP\"");
+    let b = client.submit(&b_spec).unwrap();
+
+    assert_eq!(
+        wait_for(&client, b, JobState::is_final),
+        JobState::Completed
+    );
+    let states = client.states(&[a, b]).unwrap();
+    assert_eq!(states[&a], JobState::Completed);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("b.out")).unwrap(),
+        "42\n"
+    );
+    let a_log = log_tail(&dir.path().join("logs/chain-a.log"), 1).unwrap();
+    assert_eq!(a_log, "from A");
+    let b_log = log_tail(&dir.path().join("logs/chain-b.log"), 5).unwrap();
+    assert!(b_log.contains("setup: yes"), "{b_log}");
+    assert!(
+        dir.path().join("logs/chain-b.sbatch").is_file(),
+        "the script stays for inspection"
+    );
+}
+
+#[test]
+fn slurm_a_failing_job_reports_its_exit_code_and_its_dependent_never_runs() {
+    let Some(client) = cluster() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let f = client
+        .submit(&job(
+            dir.path(),
+            "fail",
+            "echo 'about to fail'\nfalse_status=3\nexit $false_status",
+        ))
+        .unwrap();
+    let mut d_spec = job(dir.path(), "after-fail", "touch ran");
+    d_spec.dependencies = vec![f];
+    let d = client.submit(&d_spec).unwrap();
+
+    let failed = wait_for(&client, f, JobState::is_final);
+    let JobState::Failed { exit_code, reason } = failed else {
+        panic!("expected Failed, got {failed:?}")
+    };
+    assert_eq!(exit_code, Some(3));
+    assert!(reason.contains("FAILED"), "{reason}");
+    let tail = log_tail(&dir.path().join("logs/fail.log"), 3).unwrap();
+    assert!(tail.ends_with("about to fail"), "{tail}");
+
+    let blocked = wait_for(&client, d, |s| *s != JobState::Pending);
+    assert_eq!(blocked, JobState::DependencyNeverSatisfied);
+    client.cancel(&[d]).unwrap();
+    assert_eq!(
+        wait_for(&client, d, JobState::is_final),
+        JobState::Cancelled
+    );
+    assert!(!dir.path().join("ran").exists() && !dir.path().join("logs/after-fail.log").exists());
+}
+
+#[test]
+fn slurm_a_running_job_can_be_cancelled() {
+    let Some(client) = cluster() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let id = client
+        .submit(&job(dir.path(), "sleeper", "echo started\nsleep 600"))
+        .unwrap();
+    assert_eq!(
+        wait_for(&client, id, |s| *s != JobState::Pending),
+        JobState::Running
+    );
+    client.cancel(&[id]).unwrap();
+    assert_eq!(
+        wait_for(&client, id, JobState::is_final),
+        JobState::Cancelled
+    );
+    let tail = log_tail(&dir.path().join("logs/sleeper.log"), 5).unwrap();
+    assert!(
+        tail.contains("started") && tail.contains("CANCELLED"),
+        "{tail}"
+    );
+}
+
+#[test]
+fn slurm_sbatch_refusals_name_the_command_and_carry_slurms_message() {
+    let Some(client) = cluster() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let mut spec = job(dir.path(), "nowhere", "true");
+    spec.partition = Some("no-such-partition".into());
+    let err = client.submit(&spec).unwrap_err();
+    let Error::Command {
+        command,
+        status,
+        stderr,
+    } = &err
+    else {
+        panic!("{err:?}")
+    };
+    assert!(command.starts_with("sbatch --parsable "), "{command}");
+    assert_eq!(status, "exit code 1");
+    assert!(stderr.contains("invalid partition"), "{stderr}");
+}
+
+#[test]
+fn slurm_a_job_id_the_cluster_never_had_is_unknown_with_the_reason() {
+    let Some(client) = cluster() else { return };
+    let id = JobId(987_654);
+    let state = client.states(&[id]).unwrap().remove(&id).unwrap();
+    let JobState::Unknown(why) = state else {
+        panic!("{state:?}")
+    };
+    assert!(why.contains("not known to squeue"), "{why}");
+}
