@@ -12,6 +12,7 @@ pub mod device;
 pub mod error;
 pub mod fsx;
 pub mod models;
+pub mod report;
 pub mod transfer;
 
 pub use error::{Error, Result};
