@@ -43,6 +43,15 @@ pub fn curves_png(path: &Path, curves: &Curves, caption: &str, y_desc: &str) -> 
         chart
             .configure_mesh()
             .x_desc("epoch")
+            // Epochs are whole numbers: at most one tick per epoch.
+            .x_labels((xhi - xlo).ceil().clamp(1.0, 12.0) as usize + 1)
+            .x_label_formatter(&|v| {
+                if v.fract() == 0.0 {
+                    format!("{v:.0}")
+                } else {
+                    String::new()
+                }
+            })
             .y_desc(y_desc)
             .label_style(font(15))
             .axis_desc_style(font(17))
