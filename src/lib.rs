@@ -16,6 +16,7 @@ pub mod error;
 pub mod fsx;
 pub mod models;
 pub mod pipeline;
+pub mod report;
 pub mod slurm;
 pub mod transfer;
 

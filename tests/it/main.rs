@@ -15,6 +15,7 @@ mod data_store;
 mod engine;
 mod linking;
 mod meta;
+mod report;
 mod slurm;
 mod train;
 mod weights;

@@ -1,0 +1,36 @@
+//! The report of a study: from finished training runs (each a folder with `summary.json` and
+//! `metrics.parquet`, labelled with its sweep coordinates) to a mean ± std table in Markdown and
+//! CSV, an optional LogME ranking, and PNG plots (accuracy against the sweep's x, λ and the
+//! entropy of w over the epochs).
+//!
+//! [`render`] is what the pipeline calls; [`write_report`] is the table part alone. The module
+//! imports only `error`, `fsx` and the record schema in `transfer::record`: never the pipeline,
+//! the models or the data code.
+
+pub mod csv;
+pub mod frame;
+pub mod logme;
+pub mod markdown;
+pub mod order;
+pub mod plots;
+pub mod series;
+pub mod spec;
+pub mod table;
+mod write;
+
+pub use spec::{PlotSpec, ReportSpec, Value};
+pub use table::{Cell, Pivot, TableSpec};
+pub use write::{render, write_report, Rendered, ReportFiles};
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// A finished training run: its sweep coordinates and the folder `l2tww train` wrote.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRef {
+    /// The run's labels (`per_class=50`, `method=l2t-ww`, `seed=1`, …).
+    pub labels: BTreeMap<String, String>,
+    /// The folder with `summary.json` and `metrics.parquet`.
+    pub dir: PathBuf,
+}

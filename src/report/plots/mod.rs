@@ -1,0 +1,122 @@
+//! The report's PNG plots: `accuracy.png` (value against a numeric label, a line per method)
+//! and `lambda.png` / `entropy.png` (the method statistics over the epochs). A plot without
+//! data is skipped with a note rather than drawn empty.
+
+pub mod accuracy;
+pub mod canvas;
+pub mod curves;
+
+use crate::error::Result;
+use crate::report::frame::{check_labels, Run};
+use crate::report::series::{mean_curves, read_curves, Curves};
+use crate::report::spec::{PlotSpec, ReportSpec};
+use crate::report::table::pivot;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// What drawing produced.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Plotted {
+    /// The PNG files written.
+    pub files: Vec<PathBuf>,
+    /// Why a plot was skipped, one line each.
+    pub notes: Vec<String>,
+}
+
+/// Draws every plot of `plot` into `dir`.
+pub fn draw_plots(dir: &Path, runs: &[Run], spec: &ReportSpec, plot: &PlotSpec) -> Result<Plotted> {
+    let mut out = Plotted::default();
+    let mut table = spec.table();
+    table.rows = vec![plot.x.clone()];
+    table.cols = vec![plot.line.clone()];
+    let p = pivot(runs, &table)?;
+    let path = dir.join("accuracy.png");
+    accuracy::accuracy_png(&path, &p, &plot.x, &plot.line)?;
+    out.files.push(path);
+
+    let (chosen, what) = curve_runs(runs, spec, plot)?;
+    for (prefix, file, symbol, y_desc) in [
+        (
+            "lambda.",
+            "lambda.png",
+            "λ",
+            "λ (weight of the pair's transfer loss)",
+        ),
+        (
+            "entropy.",
+            "entropy.png",
+            "entropy of w",
+            "entropy of the channel weights w",
+        ),
+    ] {
+        let mut all = Vec::new();
+        for r in &chosen {
+            all.push(read_curves(&r.at.dir.join("metrics.parquet"), prefix)?);
+        }
+        let curves = mean_curves(&all);
+        if curves.is_empty() {
+            out.notes.push(format!(
+                "{file} not drawn: no `{prefix}*` columns in the metrics of {what}"
+            ));
+            continue;
+        }
+        let caption = format!("{symbol} per pair over the epochs: {what}");
+        let path = dir.join(file);
+        curves::curves_png(&path, &curves, &caption, y_desc)?;
+        out.files.push(path);
+    }
+    Ok(out)
+}
+
+/// The runs whose curves are drawn, and a description of them. With `plot.curves`: the runs
+/// matching those label values. Without: the first run that has λ statistics, with the other
+/// runs of its table cell (same values of the rows, cols, x and line labels).
+fn curve_runs<'a>(
+    runs: &'a [Run],
+    spec: &ReportSpec,
+    plot: &PlotSpec,
+) -> Result<(Vec<&'a Run>, String)> {
+    let filter: BTreeMap<String, String> = match &plot.curves {
+        Some(f) => {
+            let wanted: Vec<&str> = f.keys().map(String::as_str).collect();
+            check_labels(runs, &wanted)?;
+            f.clone()
+        }
+        None => {
+            let mut first = None;
+            for r in runs {
+                let c: Curves = read_curves(&r.at.dir.join("metrics.parquet"), "lambda.")?;
+                if !c.is_empty() {
+                    first = Some(r);
+                    break;
+                }
+            }
+            let Some(first) = first else {
+                return Ok((vec![], "any run".into()));
+            };
+            let keys = spec
+                .rows
+                .iter()
+                .chain(&spec.cols)
+                .chain([&plot.x, &plot.line]);
+            keys.filter_map(|k| first.at.labels.get(k).map(|v| (k.clone(), v.clone())))
+                .collect()
+        }
+    };
+    let chosen: Vec<&Run> = runs
+        .iter()
+        .filter(|r| filter.iter().all(|(k, v)| r.label(k) == v))
+        .collect();
+    let labels: Vec<String> = filter.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let labels = if labels.is_empty() {
+        "all runs".to_string()
+    } else {
+        labels.join(", ")
+    };
+    let what = match chosen.len() {
+        0 => format!("no run ({labels})"),
+        1 => format!("{labels} (1 run)"),
+        n => format!("{labels} (mean of {n} runs)"),
+    };
+    Ok((chosen, what))
+}

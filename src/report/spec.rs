@@ -1,0 +1,197 @@
+//! What a report shows, as the pipeline's YAML `report` stage writes it:
+//!
+//! ```yaml
+//! rows: [per_class]
+//! cols: [method]
+//! value: test_acc            # the default
+//! order: {method: [scratch, l2t-ww]}
+//! plot: {x: per_class, line: method}
+//! ```
+//!
+//! Owns the serde structs only; the table and the plots read them.
+
+use crate::report::table::TableSpec;
+use serde::{Deserialize, Deserializer, Serialize};
+use std::collections::BTreeMap;
+
+/// The number a table cell aggregates: one of a run's summary numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Value {
+    /// Test accuracy at the best validation epoch (%): the reported result.
+    #[default]
+    TestAcc,
+    /// Best validation accuracy (%).
+    BestValAcc,
+    /// Test accuracy after the last epoch (%).
+    FinalTestAcc,
+    /// The best validation epoch.
+    BestEpoch,
+    /// Total training time (s), the sum over the epochs.
+    Seconds,
+}
+
+impl Value {
+    /// Every value, in the order of the runs table's columns.
+    pub const ALL: [Value; 5] = [
+        Value::TestAcc,
+        Value::BestValAcc,
+        Value::FinalTestAcc,
+        Value::BestEpoch,
+        Value::Seconds,
+    ];
+
+    /// The column name (`test_acc`, …), as written in the YAML.
+    pub fn column(self) -> &'static str {
+        match self {
+            Value::TestAcc => "test_acc",
+            Value::BestValAcc => "best_val_acc",
+            Value::FinalTestAcc => "final_test_acc",
+            Value::BestEpoch => "best_epoch",
+            Value::Seconds => "seconds",
+        }
+    }
+
+    /// What the number is, for headers and axis titles.
+    pub fn title(self) -> &'static str {
+        match self {
+            Value::TestAcc => "test accuracy (%) at the best validation epoch",
+            Value::BestValAcc => "best validation accuracy (%)",
+            Value::FinalTestAcc => "test accuracy (%) after the last epoch",
+            Value::BestEpoch => "best validation epoch",
+            Value::Seconds => "training time (s)",
+        }
+    }
+
+    /// Decimals shown in the Markdown table.
+    pub fn decimals(self) -> usize {
+        match self {
+            Value::TestAcc | Value::BestValAcc | Value::FinalTestAcc => 2,
+            Value::BestEpoch | Value::Seconds => 1,
+        }
+    }
+}
+
+/// The report stage's parameters.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ReportSpec {
+    /// Labels whose values make the table's rows (one Markdown column each).
+    #[serde(default)]
+    pub rows: Vec<String>,
+    /// Labels whose values make the table's columns.
+    #[serde(default)]
+    pub cols: Vec<String>,
+    /// The aggregated number (default `test_acc`).
+    #[serde(default)]
+    pub value: Value,
+    /// An explicit order of values per label (numbers may be written bare: `[25, 100]`);
+    /// values not listed follow in the default order.
+    #[serde(default, deserialize_with = "scalar_lists")]
+    pub order: BTreeMap<String, Vec<String>>,
+    /// The plots; none without it.
+    #[serde(default)]
+    pub plot: Option<PlotSpec>,
+}
+
+impl ReportSpec {
+    /// The table part of the spec.
+    pub fn table(&self) -> TableSpec {
+        TableSpec {
+            rows: self.rows.clone(),
+            cols: self.cols.clone(),
+            value: self.value,
+            order: self.order.clone(),
+        }
+    }
+}
+
+/// Which labels the plots use.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct PlotSpec {
+    /// The numeric label on the x axis of `accuracy.png` (e.g. `per_class`).
+    pub x: String,
+    /// The label that makes one line per value (e.g. `method`).
+    pub line: String,
+    /// The runs whose λ and entropy curves are drawn (averaged over them), as label values
+    /// (`{method: l2t-ww, per_class: 50}`). Without it: the runs of the first run's table
+    /// cell that has λ statistics.
+    #[serde(default, deserialize_with = "scalar_map")]
+    pub curves: Option<BTreeMap<String, String>>,
+}
+
+/// A YAML scalar read as text, so that `25`, `0.5`, `true` and `l2t-ww` are all label values.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Scalar {
+    Text(String),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+}
+
+impl Scalar {
+    fn text(self) -> String {
+        match self {
+            Scalar::Text(s) => s,
+            Scalar::Int(i) => i.to_string(),
+            Scalar::Float(f) => f.to_string(),
+            Scalar::Bool(b) => b.to_string(),
+        }
+    }
+}
+
+fn scalar_lists<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<BTreeMap<String, Vec<String>>, D::Error> {
+    let raw = BTreeMap::<String, Vec<Scalar>>::deserialize(d)?;
+    Ok(raw
+        .into_iter()
+        .map(|(k, v)| (k, v.into_iter().map(Scalar::text).collect()))
+        .collect())
+}
+
+fn scalar_map<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<BTreeMap<String, String>>, D::Error> {
+    let raw = Option::<BTreeMap<String, Scalar>>::deserialize(d)?;
+    Ok(raw.map(|m| m.into_iter().map(|(k, v)| (k, v.text())).collect()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_spec_reads_from_yaml_with_bare_numbers_in_the_order() {
+        let spec: ReportSpec = serde_yaml_ng::from_str(
+            "rows: [per_class]\ncols: [method]\norder: {per_class: [100, 25], method: [b, a]}\n\
+             plot: {x: per_class, line: method, curves: {per_class: 50}}\n",
+        )
+        .unwrap();
+        assert_eq!(spec.value, Value::TestAcc);
+        assert_eq!(spec.order["per_class"], ["100", "25"]);
+        let plot = spec.plot.unwrap();
+        assert_eq!(plot.curves.unwrap()["per_class"], "50");
+    }
+
+    #[test]
+    fn unknown_fields_and_values_are_refused() {
+        let err = serde_yaml_ng::from_str::<ReportSpec>("rowz: [a]").unwrap_err();
+        assert!(err.to_string().contains("rowz"), "{err}");
+        let err = serde_yaml_ng::from_str::<ReportSpec>("value: accuracy").unwrap_err();
+        assert!(err.to_string().contains("test_acc"), "{err}");
+    }
+
+    #[test]
+    fn every_value_names_its_column() {
+        for v in Value::ALL {
+            let yaml = format!("value: {}", v.column());
+            assert_eq!(
+                serde_yaml_ng::from_str::<ReportSpec>(&yaml).unwrap().value,
+                v
+            );
+        }
+    }
+}

@@ -1,0 +1,207 @@
+//! Writing a report into a folder, every file atomically: `<name>.md` (the table, and the LogME
+//! ranking and plots when there are some), `<name>.csv` (tidy: one row per cell), `runs.csv`
+//! (one row per run), `logme.csv`, and the PNG plots.
+
+use crate::error::{Error, Result};
+use crate::fsx;
+use crate::report::csv::{number, CsvText};
+use crate::report::frame::{load_runs, polars_error, runs_frame, Run};
+use crate::report::logme::rank;
+use crate::report::markdown::{logme_markdown, pivot_markdown};
+use crate::report::plots::draw_plots;
+use crate::report::spec::ReportSpec;
+use crate::report::table::{pivot, Pivot, TableSpec};
+use crate::report::RunRef;
+use polars::prelude::{DataFrame, DataType};
+use std::path::{Path, PathBuf};
+
+/// What [`write_report`] wrote.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportFiles {
+    /// The Markdown text (also in `<name>.md`), for the caller to print.
+    pub markdown: String,
+    /// Every file written, `<name>.md` first.
+    pub files: Vec<PathBuf>,
+}
+
+/// What [`render`] wrote.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rendered {
+    /// The Markdown text (also in `<name>.md`), for the caller to print.
+    pub markdown: String,
+    /// Every file written, `<name>.md` first.
+    pub files: Vec<PathBuf>,
+    /// Plots that were skipped, and why.
+    pub notes: Vec<String>,
+}
+
+/// Writes the tables of `runs` into `dir`: `<name>.md`, `<name>.csv`, `runs.csv`, and with
+/// `logme` tables (source label, `logme.parquet`) the ranking and `logme.csv`.
+pub fn write_report(
+    dir: &Path,
+    name: &str,
+    runs: &[RunRef],
+    spec: &TableSpec,
+    logme: &[(String, PathBuf)],
+) -> Result<ReportFiles> {
+    let loaded = load_runs(runs)?;
+    let (markdown, mut files) = tables(dir, name, &loaded, spec, logme)?;
+    let md = dir.join(format!("{name}.md"));
+    fsx::write_atomic(&md, markdown.as_bytes())?;
+    files.insert(0, md);
+    Ok(ReportFiles { markdown, files })
+}
+
+/// The whole report: the tables of [`write_report`] and, with `spec.plot`, the plots, all
+/// referenced from `<name>.md`.
+pub fn render(
+    dir: &Path,
+    name: &str,
+    runs: &[RunRef],
+    spec: &ReportSpec,
+    logme: &[(String, PathBuf)],
+) -> Result<Rendered> {
+    let loaded = load_runs(runs)?;
+    let (mut markdown, mut files) = tables(dir, name, &loaded, &spec.table(), logme)?;
+    let mut notes = Vec::new();
+    if let Some(plot) = &spec.plot {
+        let plotted = draw_plots(dir, &loaded, spec, plot)?;
+        markdown.push('\n');
+        for f in &plotted.files {
+            let file = f
+                .file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default();
+            let stem = file.trim_end_matches(".png");
+            markdown.push_str(&format!("![{stem}]({file})\n"));
+        }
+        for n in &plotted.notes {
+            markdown.push_str(&format!("\n_{n}._\n"));
+        }
+        files.extend(plotted.files);
+        notes = plotted.notes;
+    }
+    let md = dir.join(format!("{name}.md"));
+    fsx::write_atomic(&md, markdown.as_bytes())?;
+    files.insert(0, md);
+    Ok(Rendered {
+        markdown,
+        files,
+        notes,
+    })
+}
+
+/// The tables' Markdown, with the CSV files written.
+fn tables(
+    dir: &Path,
+    name: &str,
+    runs: &[Run],
+    spec: &TableSpec,
+    logme: &[(String, PathBuf)],
+) -> Result<(String, Vec<PathBuf>)> {
+    check_name(name)?;
+    if runs.is_empty() {
+        return Err(Error::Invalid(format!("the report `{name}` has no runs")));
+    }
+    let p = pivot(runs, spec)?;
+    let mut markdown = pivot_markdown(&p);
+    let mut files = Vec::new();
+    let cells = dir.join(format!("{name}.csv"));
+    fsx::write_atomic(&cells, cells_csv(&p).as_bytes())?;
+    files.push(cells);
+    let all = dir.join("runs.csv");
+    fsx::write_atomic(&all, frame_csv(&runs_frame(runs)?)?.as_bytes())?;
+    files.push(all);
+    if !logme.is_empty() {
+        let ranked = rank(logme)?;
+        markdown.push('\n');
+        markdown.push_str(&logme_markdown(&ranked));
+        let mut csv = CsvText::with_header(&["source", "layer", "logme", "rank"]);
+        for r in &ranked {
+            csv.row(&[
+                r.source.clone(),
+                r.layer.clone(),
+                number(Some(r.logme)),
+                r.rank.to_string(),
+            ]);
+        }
+        let path = dir.join("logme.csv");
+        fsx::write_atomic(&path, csv.into_string().as_bytes())?;
+        files.push(path);
+    }
+    Ok((markdown, files))
+}
+
+/// A report name must be a plain file stem that does not clash with the fixed files.
+fn check_name(name: &str) -> Result<()> {
+    let plain = !name.is_empty()
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || "-_.".contains(c));
+    if !plain || name == "runs" || name == "logme" {
+        return Err(Error::Invalid(format!(
+            "the report name `{name}` must be a plain file name (letters, digits, - _ .), \
+             other than `runs` and `logme`"
+        )));
+    }
+    Ok(())
+}
+
+/// The tidy table: one row per cell with the row and column labels, the value's name, mean,
+/// std (empty when n < 2), n, min and max.
+pub fn cells_csv(p: &Pivot) -> String {
+    let mut header: Vec<String> = p.spec.rows.iter().chain(&p.spec.cols).cloned().collect();
+    header.extend(["value", "mean", "std", "n", "min", "max"].map(String::from));
+    let mut csv = CsvText::with_header(&header);
+    for c in &p.cells {
+        let mut row: Vec<String> = c.row.iter().chain(&c.col).cloned().collect();
+        row.push(p.spec.value.column().to_string());
+        row.push(number(Some(c.mean)));
+        row.push(number(c.std));
+        row.push(c.n.to_string());
+        row.push(number(Some(c.min)));
+        row.push(number(Some(c.max)));
+        csv.row(&row);
+    }
+    csv.into_string()
+}
+
+/// A DataFrame of text and float columns as CSV.
+pub fn frame_csv(df: &DataFrame) -> Result<String> {
+    let header: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    let mut columns: Vec<Vec<String>> = Vec::new();
+    for col in df.columns() {
+        let values = if col.dtype() == &DataType::String {
+            let s = col.str().map_err(polars_error)?;
+            s.iter().map(|v| v.unwrap_or("").to_string()).collect()
+        } else {
+            let f = col.cast(&DataType::Float64).map_err(polars_error)?;
+            f.f64().map_err(polars_error)?.iter().map(number).collect()
+        };
+        columns.push(values);
+    }
+    let mut csv = CsvText::with_header(&header);
+    for i in 0..df.height() {
+        let row: Vec<&str> = columns.iter().map(|c| c[i].as_str()).collect();
+        csv.row(&row);
+    }
+    Ok(csv.into_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn report_names_that_would_escape_the_folder_or_clash_are_refused() {
+        for bad in ["", "../x", "a/b", ".hidden", "runs", "logme"] {
+            assert!(check_name(bad).is_err(), "{bad}");
+        }
+        assert!(check_name("table-1_v2.final").is_ok());
+    }
+}
