@@ -9,7 +9,7 @@ mod source_stats;
 mod subset;
 mod train;
 
-pub use report::report_files;
+
 
 use super::job::Job;
 use super::kinds::Kind;
