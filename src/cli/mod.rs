@@ -7,6 +7,7 @@ mod data;
 mod info;
 mod inspect;
 mod models;
+mod stats;
 mod train;
 
 use crate::device::{DeviceChoice, Precision};
@@ -50,6 +51,8 @@ pub enum Command {
     Inspect(inspect::InspectArgs),
     /// List the model zoo, or one architecture's feature taps.
     Models(models::ModelsArgs),
+    /// Source statistics: pooled features, channel means and stds, and LogME per tap of a source on a split.
+    Stats(stats::StatsArgs),
     /// Train one network as a YAML file describes (data, target, sources, method, optimisation).
     Train(train::TrainArgs),
     /// Show the libtorch in use, its CUDA support and the resolved device.
@@ -66,6 +69,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Conformance(a) => conformance::run(a),
         Command::Inspect(a) => inspect::run(a),
         Command::Models(a) => models::run(a, &cli.global),
+        Command::Stats(a) => stats::run(a, &cli.global),
         Command::Train(a) => train::run(a, &cli.global),
         Command::Info => info::run(&cli.global),
         Command::Data(a) => data::run(a),

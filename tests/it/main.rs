@@ -14,6 +14,7 @@ mod data_store;
 mod engine;
 mod linking;
 mod meta;
+mod source_stats;
 mod train;
 mod weights;
 mod zoo;
