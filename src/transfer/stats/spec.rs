@@ -182,3 +182,35 @@ impl Provenance {
             .to_string()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_spec_reads_from_kebab_case_yaml_and_refuses_unknown_keys() {
+        let s: SourceStatsSpec = serde_yaml_ng::from_str(
+            "checkpoint: s.safetensors\ndata: train.parquet\nper-class: 10\nseed: 3\n\
+             resize-to: 32\ncrop: imagenet224\ntaps: [block1]\n",
+        )
+        .unwrap();
+        assert_eq!(
+            (
+                s.per_class,
+                s.seed,
+                s.resize_to,
+                s.crop,
+                s.batch,
+                s.normalize
+            ),
+            (Some(10), 3, Some(32), Crop::Imagenet224, 64, true)
+        );
+        assert!(s.out.as_os_str().is_empty());
+        let e = serde_yaml_ng::from_str::<SourceStatsSpec>(
+            "checkpoint: s.safetensors\ndata: t.parquet\nper_class: 10\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("per_class"), "{e}");
+    }
+}
