@@ -8,6 +8,7 @@ mod info;
 mod inspect;
 mod models;
 mod pipeline;
+mod stats;
 mod train;
 
 use crate::device::{DeviceChoice, Precision};
@@ -51,6 +52,8 @@ pub enum Command {
     Inspect(inspect::InspectArgs),
     /// List the model zoo, or one architecture's feature taps.
     Models(models::ModelsArgs),
+    /// Source statistics: pooled features, channel means and stds, and LogME per tap of a source on a split.
+    Stats(stats::StatsArgs),
     /// Train one network as a YAML file describes (data, target, sources, method, optimisation).
     Train(train::TrainArgs),
     /// Show the libtorch in use, its CUDA support and the resolved device.
@@ -80,6 +83,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Conformance(a) => conformance::run(a),
         Command::Inspect(a) => inspect::run(a),
         Command::Models(a) => models::run(a, &cli.global),
+        Command::Stats(a) => stats::run(a, &cli.global),
         Command::Train(a) => train::run(a, &cli.global),
         Command::Info => info::run(&cli.global),
         Command::Data(a) => data::run(a),

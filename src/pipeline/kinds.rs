@@ -172,6 +172,9 @@ const SOURCE_STATS_PARAMS: &[Param] = {
         p("seed", Scalar),
         p("batch", Scalar),
         p("resize-to", Scalar),
+        p("normalize", Scalar),
+        p("crop", Scalar),
+        p("taps", List),
     ]
 };
 

@@ -10,5 +10,6 @@ pub mod meta;
 pub mod methods;
 pub mod metrics;
 pub mod record;
+pub mod stats;
 pub mod train;
 pub mod train_config;

@@ -126,6 +126,7 @@ impl TrainConfig {
         fix(&mut cfg.data.test);
         fix(&mut cfg.out);
         cfg.sources.iter_mut().for_each(|s| fix(&mut s.checkpoint));
+        cfg.method.resolve_paths(&base);
         Ok(cfg)
     }
 

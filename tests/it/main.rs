@@ -17,6 +17,7 @@ mod linking;
 mod meta;
 mod report;
 mod slurm;
+mod source_stats;
 mod train;
 mod weights;
 mod zoo;

@@ -16,15 +16,17 @@ struct Project {
     dir: tempfile::TempDir,
 }
 
-const TEMPLATE: &str = "# a tiny study\n\
-defaults:\n  train: {batch: 16, augment: none, optim: {epochs: EPOCHS, lr: 0.05}}\n\
-stages:\n\
-  data: {kind: dataset, dataset: fashion-mnist, from: ../idx, val-fraction: 0.2}\n\
-  src-data: {kind: subset, data: data, classes: [0, 1, 2, 3, 4], per-class: 8}\n\
-  tgt-data: {kind: subset, data: data, classes: [5, 6, 7, 8, 9], per-class: PER}\n\
-  source: {kind: train, data: src-data, arch: resnet8, optim: {epochs: 1, lr: 0.05}}\n\
-  target: {kind: train, data: tgt-data, sources: [source], arch: resnet8, method: [scratch, fm], seed: SEEDS}\n\
-  table: {kind: report, runs: target, rows: method, cols: seed}\n";
+const TEMPLATE: &str = r#"# a tiny study
+defaults:
+  train: {batch: 16, augment: none, optim: {epochs: EPOCHS, lr: 0.05}}
+stages:
+  data: {kind: dataset, dataset: fashion-mnist, from: ../idx, val-fraction: 0.2}
+  src-data: {kind: subset, data: data, classes: [0, 1, 2, 3, 4], per-class: 8}
+  tgt-data: {kind: subset, data: data, classes: [5, 6, 7, 8, 9], per-class: PER}
+  source: {kind: train, data: src-data, arch: resnet8, optim: {epochs: 1, lr: 0.05}}
+  target: {kind: train, data: tgt-data, sources: [source], arch: resnet8, method: [scratch, fm], seed: SEEDS}
+  table: {kind: report, runs: target, rows: method, cols: seed}
+"#;
 
 fn yaml(epochs: usize, seeds: &str, per: usize) -> String {
     TEMPLATE

@@ -10,11 +10,13 @@ use super::l2tww::{L2tww, L2twwConfig, SourceTerm};
 use super::meta_networks::{LambdaActivation, MetaNetworks};
 use super::pairs::Pair;
 use super::schemes::PairScheme;
+use super::standardize::Standardization;
 use super::BuildContext;
 use crate::error::{Error, Result};
 use crate::transfer::engine::{AfterStep, Method, StepContext};
 use crate::transfer::meta::{Adam, AdamConfig, Sgd, SgdConfig};
 use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
 use tch::{nn::VarStore, Kind, Tensor};
 
 /// The optimizer of the meta-networks.
@@ -49,6 +51,8 @@ pub struct L2tSettings {
     pub optimizer: MetaOptimizerKind,
     /// The target's momentum (for an SGD meta optimizer).
     pub momentum: f64,
+    /// `channels.parquet` per source to standardise the meta-networks' inputs; empty: off.
+    pub standardize: Vec<PathBuf>,
 }
 
 /// L2T-w / L2T-ww over one or more sources.
@@ -70,19 +74,33 @@ impl L2t {
     pub fn new(ctx: &BuildContext, scheme: &PairScheme, s: L2tSettings) -> Result<Self> {
         let (mut branch_stores, mut matching, mut meta) = (Vec::new(), Vec::new(), Vec::new());
         let mut meta_store = VarStore::new(ctx.device);
+        if !s.standardize.is_empty() && s.standardize.len() != ctx.sources.len() {
+            return Err(Error::Invalid(format!(
+                "`standardize` names {} statistics files for {} source networks; give one per source",
+                s.standardize.len(),
+                ctx.sources.len()
+            )));
+        }
         for (i, ((vs, m, pairs), source)) in matching_per_source(ctx, scheme)?
             .into_iter()
             .zip(ctx.sources)
             .enumerate()
         {
             let root = meta_store.root() / format!("s{i}");
-            meta.push(MetaNetworks::new(
-                &root,
-                source.net.taps(),
-                &pairs,
-                s.lambda,
-                s.lambda_init,
-            ));
+            let mut nets =
+                MetaNetworks::new(&root, source.net.taps(), &pairs, s.lambda, s.lambda_init);
+            if let Some(path) = s.standardize.get(i) {
+                let needed: Vec<usize> = pairs.iter().map(|p| p.source).collect();
+                nets = nets.with_standardization(Standardization::read(
+                    path,
+                    &source.arch.to_string(),
+                    source.net.taps(),
+                    &needed,
+                    ctx.device,
+                    ctx.kind,
+                )?);
+            }
+            meta.push(nets);
             branch_stores.push(vs);
             matching.push(m);
         }

@@ -1,13 +1,16 @@
 //! The L2T-ww meta-networks, one pair each: "what", w = softmax(linear(GAP(S_m))) over the source
 //! channels (zero-initialised), and "where", λ = act(linear(GAP(S_m))) with its bias set to
 //! `lambda_init` (or, for `const`, λ = softplus(10·v) with one free v per pair). L2T-w learns
-//! only w: built without a "where" network, λ is 1.
+//! only w: built without a "where" network, λ is 1. Optionally both read the pooled features
+//! standardised per channel ([`Standardization`]); without it they read GAP(S_m) itself.
 
 use super::feature_matching::FeatureMatching;
 use super::pairs::Pair;
+pub use super::standardize::Standardization;
 use crate::error::{Error, Result};
 use crate::models::layers::linear;
 use crate::models::Tap;
+use crate::transfer::stats::gap;
 use std::str::FromStr;
 use tch::{nn, nn::Init, Tensor};
 
@@ -60,16 +63,13 @@ pub struct MetaNetworks {
     pairs: Vec<Pair>,
     what: Vec<nn::Linear>,
     where_: Where,
+    standardize: Option<Standardization>,
 }
 
 enum Where {
     None,
     Nets(Vec<nn::Linear>, LambdaActivation),
     Constant(Tensor),
-}
-
-fn gap(f: &Tensor) -> Tensor {
-    f.mean_dim(&[2i64, 3][..], false, f.kind())
 }
 
 impl MetaNetworks {
@@ -119,7 +119,32 @@ impl MetaNetworks {
             pairs: pairs.to_vec(),
             what,
             where_,
+            standardize: None,
         }
+    }
+
+    /// The same networks reading (GAP(S_m) − mean) / std per channel instead of GAP(S_m).
+    pub fn with_standardization(mut self, s: Standardization) -> Self {
+        self.standardize = Some(s);
+        self
+    }
+
+    /// What the networks of a pair on source tap `tap` read: GAP of the map, standardised when
+    /// asked for.
+    fn input(&self, source: &[Tensor], tap: usize) -> Tensor {
+        let g = gap(&source[tap]);
+        match &self.standardize {
+            None => g,
+            Some(s) => s.apply(tap, g),
+        }
+    }
+
+    /// The input of each pair's networks (batch, C_m), in pair order.
+    pub fn inputs(&self, source: &[Tensor]) -> Vec<Tensor> {
+        self.pairs
+            .iter()
+            .map(|p| self.input(source, p.source))
+            .collect()
     }
 
     /// The pairs, in order.
@@ -132,7 +157,7 @@ impl MetaNetworks {
         self.pairs
             .iter()
             .zip(&self.what)
-            .map(|(p, l)| gap(&source[p.source]).apply(l).softmax(1, None))
+            .map(|(p, l)| self.input(source, p.source).apply(l).softmax(1, None))
             .collect()
     }
 
@@ -156,7 +181,7 @@ impl MetaNetworks {
             .iter()
             .zip(nets)
             .map(|(p, l)| {
-                let f = gap(&source[p.source]);
+                let f = self.input(source, p.source);
                 if act == ReluAvg {
                     return (&f / f.size()[1] as f64).apply(l).relu();
                 }

@@ -15,6 +15,7 @@ pub mod pairs;
 pub mod plain;
 pub mod schemes;
 pub mod spec;
+pub mod standardize;
 
 pub use spec::MethodSpec;
 

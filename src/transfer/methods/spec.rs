@@ -14,6 +14,7 @@ use super::BuildContext;
 use crate::error::{Error, Result};
 use crate::transfer::engine::Method;
 use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
 
 /// Options of `lwf`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -96,6 +97,14 @@ pub struct L2tOptions {
     pub lambda: Option<LambdaActivation>,
     /// λ's bias initialisation (l2t-ww only).
     pub lambda_init: f64,
+    /// Standardise the meta-networks' inputs per channel with these `channels.parquet` files of
+    /// `l2tww stats`, one per source in source order (one path for one source). Empty (the
+    /// default) keeps the official inputs, GAP(S_m), bit for bit.
+    #[serde(
+        deserialize_with = "super::standardize::one_or_many",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub standardize: Vec<PathBuf>,
 }
 
 impl Default for L2tOptions {
@@ -109,6 +118,7 @@ impl Default for L2tOptions {
             meta_optimizer: MetaOptimizerKind::Adam,
             lambda: None,
             lambda_init: 1.0,
+            standardize: Vec::new(),
         }
     }
 }
@@ -169,6 +179,17 @@ impl MethodSpec {
         !matches!(self, MethodSpec::Scratch)
     }
 
+    /// Makes the relative paths among the options (`standardize`) relative to `base` instead.
+    pub fn resolve_paths(&mut self, base: &Path) {
+        if let MethodSpec::L2tW(o) | MethodSpec::L2tWw(o) = self {
+            for p in &mut o.standardize {
+                if p.is_relative() {
+                    *p = base.join(&*p);
+                }
+            }
+        }
+    }
+
     /// Builds the method for the networks in `ctx`.
     pub fn build(&self, ctx: &BuildContext) -> Result<Box<dyn Method>> {
         if self.needs_source() && ctx.sources.is_empty() {
@@ -206,6 +227,7 @@ impl MethodSpec {
                     meta_wd: o.meta_wd,
                     optimizer: o.meta_optimizer,
                     momentum: ctx.momentum,
+                    standardize: o.standardize.clone(),
                 };
                 Box::new(L2t::new(
                     ctx,
@@ -316,6 +338,26 @@ mod tests {
         );
         let c: MethodSpec = serde_yaml_ng::from_str("scratch:").unwrap();
         assert_eq!(c, MethodSpec::Scratch);
+        let text = serde_yaml_ng::to_string(&b).unwrap();
+        assert_eq!(serde_yaml_ng::from_str::<MethodSpec>(&text).unwrap(), b);
+        assert!(!text.contains("standardize"), "{text}");
+    }
+
+    #[test]
+    fn standardize_takes_one_path_or_a_list_relative_to_the_configuration() {
+        let mut a: MethodSpec =
+            serde_yaml_ng::from_str("l2t-ww: {standardize: s/channels.parquet}").unwrap();
+        a.resolve_paths(Path::new("/runs"));
+        let MethodSpec::L2tWw(o) = &a else {
+            panic!("{a:?}")
+        };
+        assert_eq!(o.standardize, [PathBuf::from("/runs/s/channels.parquet")]);
+        let b: MethodSpec =
+            serde_yaml_ng::from_str("l2t-w: {standardize: [/a.parquet, /b.parquet]}").unwrap();
+        let MethodSpec::L2tW(o) = &b else {
+            panic!("{b:?}")
+        };
+        assert_eq!(o.standardize.len(), 2);
         let text = serde_yaml_ng::to_string(&b).unwrap();
         assert_eq!(serde_yaml_ng::from_str::<MethodSpec>(&text).unwrap(), b);
     }
