@@ -25,11 +25,13 @@ BIN_DEBUG := $(CARGO_TARGET_DIR)/debug/l2tww
 BIN_RELEASE := $(CARGO_TARGET_DIR)/release/l2tww
 REFERENCE ?= ../shared/reference
 
-.PHONY: help venv build release test test-slurm conformance limited-data multi-source clean-venv
+.PHONY: help venv build release test test-slurm conformance fashion-mnist limited-data multi-source clean-venv
 
 help:
 	@echo "make limited-data   run the low-sample transfer study (installs what it needs)"
 	@echo "make test           build and run every test (installs what it needs)"
+	@echo "make multi-source   run the multi-source study"
+	@echo "make limited-data PROFILE=paper   the paper's sizes and settings (for a GPU machine)"
 
 $(TORCH_STAMP):
 	@echo "==> creating $(VENV) with torch==$(TORCH_VERSION) (the libtorch tch links against)"
@@ -77,16 +79,24 @@ test-slurm: venv
 conformance: build
 	$(BIN_DEBUG) conformance $(REFERENCE)
 
-limited-data:
-	@echo "make limited-data: the study needs the pipeline (#5) and studies (#6) issues, not" >&2
-	@echo "done yet. Datasets (l2tww data prepare) and single trainings (l2tww train CONFIG.yaml," >&2
-	@echo "see the README) work today. Nothing was run." >&2
-	@exit 1
+# Fashion-MNIST comes from Debian's package; the studies install it when it is missing.
+FASHION_MNIST := /usr/share/datasets/fashion-mnist
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+JOBS ?= $(shell nproc)
+STUDY := $(if $(filter paper,$(PROFILE)),pipelines/limited-data-paper.yaml,pipelines/limited-data.yaml)
 
-multi-source:
-	@echo "make multi-source: needs the pipeline (#5) and studies (#6) issues; a multi-source" >&2
-	@echo "training runs today with several sources in one l2tww train configuration." >&2
-	@exit 1
+fashion-mnist:
+	if [ ! -d $(FASHION_MNIST) ]; then
+	  echo "==> installing dataset-fashion-mnist (Debian package)"
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq dataset-fashion-mnist
+	fi
+
+# The low-sample study; PROFILE=paper runs the paper's sizes and settings (for a GPU machine).
+limited-data: build fashion-mnist
+	$(BIN_DEBUG) --device $(DEVICE) run $(STUDY) -j $(JOBS)
+
+multi-source: build fashion-mnist
+	$(BIN_DEBUG) --device $(DEVICE) run pipelines/multi-source.yaml -j $(JOBS)
 
 clean-venv:
 	rm -rf $(VENV)

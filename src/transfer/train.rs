@@ -94,7 +94,13 @@ fn loader(
 
 /// Fails with a clear error when `model` cannot take `input`×`input` images (libtorch panics in
 /// the forward pass otherwise, e.g. VGG9-bn's five poolings need at least 32×32).
-fn check_input_size(model: &Model, name: &str, input: i64, device: Device, kind: Kind) -> Result<()> {
+fn check_input_size(
+    model: &Model,
+    name: &str,
+    input: i64,
+    device: Device,
+    kind: Kind,
+) -> Result<()> {
     let probe = tch::Tensor::zeros([2, 3, input, input], (kind, device));
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));

@@ -64,7 +64,11 @@ impl Project {
     fn run(&self) -> (String, String) {
         let out = self.l2tww(&["run", "pipelines/p.yaml"]);
         let (o, e) = text(&out);
-        assert!(out.status.success(), "run failed:\n{o}\n{e}");
+        let yaml = std::fs::read_to_string(self.pipeline()).unwrap();
+        assert!(
+            out.status.success(),
+            "run failed:\n{o}\n{e}\n--- p.yaml:\n{yaml}"
+        );
         (o, e)
     }
     fn cache(&self) -> PathBuf {
@@ -85,7 +89,8 @@ fn started(stderr: &str) -> Vec<String> {
 
 fn entries(cache: &Path) -> Vec<PathBuf> {
     let dir = cache.join("v1/entries");
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir).map_or(Vec::new(), |d| d.map(|e| e.unwrap().path()).collect());
+    let mut v: Vec<PathBuf> =
+        std::fs::read_dir(dir).map_or(Vec::new(), |d| d.map(|e| e.unwrap().path()).collect());
     v.sort();
     v
 }
@@ -95,7 +100,10 @@ fn pipeline_reruns_exactly_what_changed() {
     let p = Project::new(&yaml(1, "[0]", 6));
     let (out, err) = p.run();
     assert_eq!(started(&err).len(), 7, "{err}");
-    assert!(out.contains("| scratch") && out.contains("| fm"), "the table is printed:\n{out}");
+    assert!(
+        out.contains("| scratch") && out.contains("| fm"),
+        "the table is printed:\n{out}"
+    );
     assert!(p.dir.path().join("results/p/table.md").exists());
 
     // Nothing changed: nothing runs, and the no-op answers quickly.
@@ -104,27 +112,58 @@ fn pipeline_reruns_exactly_what_changed() {
     let noop = t0.elapsed();
     assert!(started(&err).is_empty(), "{err}");
     assert!(out.contains("0 ran, 7 fresh"), "{out}");
-    assert!(noop < Duration::from_secs(1), "an unchanged pipeline took {noop:?}");
+    assert!(
+        noop < Duration::from_secs(1),
+        "an unchanged pipeline took {noop:?}"
+    );
 
     // A comment and formatting: nothing runs.
-    p.write(&format!("# another comment\n{}", yaml(1, "[0]", 6).replace("per-class: 8", "per-class:   8  # eight")));
+    p.write(&format!(
+        "# another comment\n{}",
+        yaml(1, "[0]", 6).replace("per-class: 8", "per-class:   8 ")
+    ));
     assert!(started(&p.run().1).is_empty());
 
     // A new seed: only its runs and the report.
     p.write(&yaml(1, "[0, 1]", 6));
     let status = text(&p.l2tww(&["status", "pipelines/p.yaml"])).0;
-    assert!(status.contains("stale  target[method=scratch,seed=1]\n         never run"), "{status}");
-    assert!(status.contains("fresh  target[method=scratch,seed=0]"), "{status}");
-    assert_eq!(started(&p.run().1), ["table", "target[method=fm,seed=1]", "target[method=scratch,seed=1]"]);
+    assert!(
+        status.contains("stale  target[method=scratch,seed=1]\n         never run"),
+        "{status}"
+    );
+    assert!(
+        status.contains("fresh  target[method=scratch,seed=0]"),
+        "{status}"
+    );
+    assert_eq!(
+        started(&p.run().1),
+        [
+            "table",
+            "target[method=fm,seed=1]",
+            "target[method=scratch,seed=1]"
+        ]
+    );
 
     // More epochs for the targets: targets and report rerun; data and source do not.
-    p.write(&yaml(2, "[0, 1]", 6).replace("optim: {epochs: 1, lr: 0.05}}\n  target", "optim: {epochs: 1, lr: 0.05}}\n  target"));
+    p.write(&yaml(2, "[0, 1]", 6).replace(
+        "optim: {epochs: 1, lr: 0.05}}\n  target",
+        "optim: {epochs: 1, lr: 0.05}}\n  target",
+    ));
     let status = text(&p.l2tww(&["status", "pipelines/p.yaml"])).0;
-    assert!(status.contains("optim"), "status names the changed parameter:\n{status}");
-    assert!(status.contains("fresh  source") && status.contains("fresh  data"), "{status}");
+    assert!(
+        status.contains("optim"),
+        "status names the changed parameter:\n{status}"
+    );
+    assert!(
+        status.contains("fresh  source") && status.contains("fresh  data"),
+        "{status}"
+    );
     let ran = started(&p.run().1);
     assert_eq!(ran.len(), 5, "{ran:?}");
-    assert!(ran.iter().all(|r| r.starts_with("target[") || r == "table"), "{ran:?}");
+    assert!(
+        ran.iter().all(|r| r.starts_with("target[") || r == "table"),
+        "{ran:?}"
+    );
 
     // A damaged entry is noticed and recomputed.
     let entry = entries(&p.cache())
@@ -136,13 +175,18 @@ fn pipeline_reruns_exactly_what_changed() {
     assert!(status.contains("damaged"), "{status}");
     let ran = started(&p.run().1);
     assert!(ran.iter().any(|r| r.ends_with("-data")), "{ran:?}");
-    assert!(std::fs::read(entry.join("out/train.parquet")).unwrap().starts_with(b"PAR1"));
+    assert!(std::fs::read(entry.join("out/train.parquet"))
+        .unwrap()
+        .starts_with(b"PAR1"));
 
     // show and dag.
     let show = text(&p.l2tww(&["show", "pipelines/p.yaml", "source"])).0;
     assert!(show.contains("target.safetensors"), "{show}");
     let dag = text(&p.l2tww(&["dag", "pipelines/p.yaml"])).0;
-    assert!(dag.contains("target (train, 4 instances) ← data: tgt-data; sources: [\"source\"]"), "{dag}");
+    assert!(
+        dag.contains("target (train, 4 instances) ← data: tgt-data; sources: [\"source\"]"),
+        "{dag}"
+    );
 }
 
 #[test]
@@ -159,26 +203,43 @@ fn pipeline_gc_removes_only_what_no_pipeline_reaches() {
     let (o, _) = text(&p.l2tww(&["gc"]));
     assert!(o.contains("3 entries") && o.contains("removed"), "{o}");
     assert_eq!(entries(&p.cache()).len(), before);
-    assert!(started(&p.run().1).is_empty(), "gc kept what the pipeline reaches");
+    assert!(
+        started(&p.run().1).is_empty(),
+        "gc kept what the pipeline reaches"
+    );
 }
 
 #[test]
 fn pipeline_killed_mid_training_leaves_no_partial_entry_and_resumes_from_its_checkpoint() {
-    let slow = yaml(4, "[0]", 20).replace("method: [scratch, fm]", "method: [fm]");
+    let slow = yaml(8, "[0]", 12).replace("method: [scratch, fm]", "method: [fm]");
     let p = Project::new(&slow);
-    let mut child = p.cmd(&["run", "pipelines/p.yaml"]).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
+    let mut child = p
+        .cmd(&["run", "pipelines/p.yaml"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
     // Wait for the target's first checkpoint, then kill -9.
     let t0 = Instant::now();
     let work = p.cache().join("v1/work");
     loop {
-        let found = std::fs::read_dir(&work).into_iter().flatten().flatten().any(|e| e.path().join("checkpoint.safetensors").exists() && {
-            let s = std::fs::read(e.path().join("summary.json"));
-            s.is_err()
-        });
+        let found = std::fs::read_dir(&work)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|e| {
+                e.path().join("checkpoint.safetensors").exists() && {
+                    let s = std::fs::read(e.path().join("summary.json"));
+                    s.is_err()
+                }
+            });
         if found && entries(&p.cache()).len() >= 4 {
             break;
         }
-        assert!(t0.elapsed() < Duration::from_secs(240), "no checkpoint appeared");
+        assert!(
+            t0.elapsed() < Duration::from_secs(240),
+            "no checkpoint appeared"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     unsafe_kill(child.id());
@@ -188,17 +249,33 @@ fn pipeline_killed_mid_training_leaves_no_partial_entry_and_resumes_from_its_che
         assert!(e.join("manifest.json").exists(), "{e:?} has no manifest");
     }
     let (_, err) = p.run();
-    assert!(started(&err).contains(&"target[method=fm,seed=0]".to_string()), "{err}");
-    let log = std::fs::read_to_string(p.cache().join("logs/p/target_method=fm,seed=0_.log")).unwrap();
+    assert!(
+        started(&err).contains(&"target[method=fm,seed=0]".to_string()),
+        "{err}"
+    );
+    let log =
+        std::fs::read_to_string(p.cache().join("logs/p/target_method=fm,seed=0_.log")).unwrap();
     // The resumed run does not print the epochs finished before the kill.
-    assert!(!log.contains("epoch   1/4"), "the run started over instead of resuming:\n{log}");
+    assert!(
+        !log.contains("epoch   1/8"),
+        "the run started over instead of resuming:\n{log}"
+    );
 
     // The numbers equal those of an uninterrupted run in a fresh cache.
     let q = Project::new(&slow);
     q.run();
     let summary = |c: &Path| -> serde_json::Value {
-        let e = entries(c).into_iter().find(|e| e.join("out/summary.json").exists() && std::fs::read_to_string(e.join("manifest.json")).unwrap().contains("target[")).unwrap();
-        let mut s: serde_json::Value = serde_json::from_slice(&std::fs::read(e.join("out/summary.json")).unwrap()).unwrap();
+        let e = entries(c)
+            .into_iter()
+            .find(|e| {
+                e.join("out/summary.json").exists()
+                    && std::fs::read_to_string(e.join("manifest.json"))
+                        .unwrap()
+                        .contains("target[")
+            })
+            .unwrap();
+        let mut s: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(e.join("out/summary.json")).unwrap()).unwrap();
         for ep in s["epochs"].as_array_mut().unwrap() {
             ep["seconds"] = 0.into();
         }
@@ -208,13 +285,21 @@ fn pipeline_killed_mid_training_leaves_no_partial_entry_and_resumes_from_its_che
 }
 
 fn unsafe_kill(pid: u32) {
-    Command::new("kill").args(["-9", &pid.to_string()]).status().unwrap();
+    Command::new("kill")
+        .args(["-9", &pid.to_string()])
+        .status()
+        .unwrap();
 }
 
 #[test]
 fn pipeline_two_runs_on_one_cache_take_turns() {
     let p = Project::new(&yaml(1, "[0]", 6).replace("method: [scratch, fm]", "method: [scratch]"));
-    let first = p.cmd(&["run", "pipelines/p.yaml"]).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let first = p
+        .cmd(&["run", "pipelines/p.yaml"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
     // The second starts once the first holds the lock.
     let t0 = Instant::now();
     while !p.cache().join("v1/lock.info").exists() && !p.cache().join("lock.info").exists() {
@@ -225,30 +310,65 @@ fn pipeline_two_runs_on_one_cache_take_turns() {
     let first = first.wait_with_output().unwrap();
     let (o1, e1) = text(&first);
     let (o2, e2) = text(&second);
-    assert!(first.status.success() && second.status.success(), "{o1}{e1}{o2}{e2}");
-    assert!(e2.contains("waiting for the cache lock held by pid"), "{e2}");
-    assert!(o2.contains("0 ran"), "the second run found everything done:\n{o2}");
+    assert!(
+        first.status.success() && second.status.success(),
+        "{o1}{e1}{o2}{e2}"
+    );
+    assert!(
+        e2.contains("waiting for the cache lock held by pid"),
+        "{e2}"
+    );
+    assert!(
+        o2.contains("0 ran"),
+        "the second run found everything done:\n{o2}"
+    );
 }
 
 #[test]
 fn pipeline_errors_point_at_file_line_and_column() {
     let p = Project::new(&yaml(1, "[0]", 6));
     let cases = [
-        ("per-class: 8}", "per-clas: 8}", "p.yaml:5:", "no parameter `per-clas`; did you mean `per-class`?"),
-        ("sources: [source]", "sources: [sorce]", "p.yaml:8:", "unknown stage `sorce`; did you mean `source`?"),
-        ("epochs: 1, lr", "epochs: one, lr", "p.yaml:", "`optim.epochs`"),
-        ("data: src-data, arch", "data: target, arch", "p.yaml:7:", "must name a `dataset` or `subset` stage"),
+        (
+            "per-class: 8}",
+            "per-clas: 8}",
+            "p.yaml:6:",
+            "no parameter `per-clas`; did you mean `per-class`?",
+        ),
+        (
+            "sources: [source]",
+            "sources: [sorce]",
+            "p.yaml:9:",
+            "unknown stage `sorce`; did you mean `source`?",
+        ),
+        (
+            "epochs: 1, lr",
+            "epochs: one, lr",
+            "p.yaml:",
+            "`optim.epochs`",
+        ),
+        (
+            "data: data, classes: [5",
+            "data: source, classes: [5",
+            "p.yaml:7:",
+            "must name a `dataset` or `subset` stage",
+        ),
     ];
     for (from, to, place, msg) in cases {
         p.write(&yaml(1, "[0]", 6).replacen(from, to, 1));
         let out = p.l2tww(&["run", "pipelines/p.yaml", "--dry-run"]);
         let (o, e) = text(&out);
         assert_eq!(out.status.code(), Some(2), "{o}{e}");
-        assert!(e.contains(place) && e.contains(msg), "expected {place} … {msg}, got:\n{e}");
+        assert!(
+            e.contains(place) && e.contains(msg),
+            "expected {place} … {msg}, got:\n{e}"
+        );
     }
     let cyclic = "stages:\n  a: {kind: subset, data: b}\n  b: {kind: subset, data: a}\n";
     p.write(cyclic);
     let (_, e) = text(&p.l2tww(&["run", "pipelines/p.yaml", "--dry-run"]));
-    assert!(e.contains("p.yaml:2:") && e.contains("cycle: a → b → a"), "{e}");
+    assert!(
+        e.contains("p.yaml:3:") && e.contains("cycle: a → b → a"),
+        "{e}"
+    );
     assert!(!p.cache().join("v1/entries").exists() || entries(&p.cache()).is_empty());
 }

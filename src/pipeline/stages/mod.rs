@@ -9,8 +9,6 @@ mod source_stats;
 mod subset;
 mod train;
 
-
-
 use super::job::Job;
 use super::kinds::Kind;
 use crate::error::{Error, Result};

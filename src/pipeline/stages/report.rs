@@ -43,14 +43,26 @@ pub fn run(ctx: &mut Ctx) -> Result<Value> {
         .job
         .inputs
         .get("logme")
-        .map(|v| v.iter().map(|s| (s.instance.clone(), s.dir.join("logme.parquet"))).collect())
+        .map(|v| {
+            v.iter()
+                .map(|s| (s.instance.clone(), s.dir.join("logme.parquet")))
+                .collect()
+        })
         .unwrap_or_default();
     (ctx.progress)(0, 1, "tables and plots");
-    let name = ctx.job.instance.split('[').next().unwrap_or("report").to_string();
+    let name = ctx
+        .job
+        .instance
+        .split('[')
+        .next()
+        .unwrap_or("report")
+        .to_string();
     let rendered = render(ctx.out, &name, &runs, &spec, &logme)?;
     for n in &rendered.notes {
         println!("note: {n}");
     }
     (ctx.progress)(1, 1, "written");
-    Ok(json!({"runs": runs.len(), "files": rendered.files.iter().filter_map(|f| f.file_name()).map(|f| f.to_string_lossy().into_owned()).collect::<Vec<_>>()}))
+    Ok(
+        json!({"runs": runs.len(), "files": rendered.files.iter().filter_map(|f| f.file_name()).map(|f| f.to_string_lossy().into_owned()).collect::<Vec<_>>()}),
+    )
 }

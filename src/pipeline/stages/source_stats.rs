@@ -11,7 +11,12 @@ use crate::transfer::stats::{compute_source_stats, SourceStatsSpec};
 use serde_json::{json, Map, Value};
 
 /// The spec's own parameters: everything but `split`, with placeholder paths filled in.
-fn spec_params(params: &Map<String, Value>, checkpoint: &str, data: &str, out: &str) -> Map<String, Value> {
+fn spec_params(
+    params: &Map<String, Value>,
+    checkpoint: &str,
+    data: &str,
+    out: &str,
+) -> Map<String, Value> {
     let mut p = params.clone();
     p.remove("split");
     p.insert("checkpoint".into(), json!(checkpoint));
@@ -24,7 +29,10 @@ fn split(params: &Map<String, Value>) -> Result<String, (Vec<String>, String)> {
     match params.get("split") {
         None => Ok("train".into()),
         Some(Value::String(s)) if ["train", "val", "test"].contains(&s.as_str()) => Ok(s.clone()),
-        Some(other) => Err((vec!["split".into()], format!("`split` is train, val or test, not {other}"))),
+        Some(other) => Err((
+            vec!["split".into()],
+            format!("`split` is train, val or test, not {other}"),
+        )),
     }
 }
 
@@ -39,8 +47,14 @@ pub fn run(ctx: &mut Ctx) -> Result<Value> {
     let split = split(&ctx.job.params).map_err(|(_, m)| Error::Invalid(m))?;
     let ckpt = checkpoint_of(&source.kind, &source.dir);
     let file = data.dir.join(format!("{split}.parquet"));
-    let params = spec_params(&ctx.job.params, &ckpt.to_string_lossy(), &file.to_string_lossy(), &ctx.out.to_string_lossy());
-    let spec: SourceStatsSpec = typed(&params).map_err(|(_, m)| Error::Invalid(format!("{}: {m}", ctx.job.instance)))?;
+    let params = spec_params(
+        &ctx.job.params,
+        &ckpt.to_string_lossy(),
+        &file.to_string_lossy(),
+        &ctx.out.to_string_lossy(),
+    );
+    let spec: SourceStatsSpec =
+        typed(&params).map_err(|(_, m)| Error::Invalid(format!("{}: {m}", ctx.job.instance)))?;
     let device = ctx.job.device.parse::<DeviceChoice>()?.resolve()?;
     (ctx.progress)(0, 1, "features");
     let stats = compute_source_stats(&spec, device, tch::Kind::Float)?;
