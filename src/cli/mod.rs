@@ -68,6 +68,8 @@ pub enum Command {
     Dag(pipeline::DagArgs),
     /// Show where a stage's outputs are.
     Show(pipeline::ShowArgs),
+    /// Cancel the Slurm jobs `l2tww run --executor slurm` submitted for a pipeline.
+    Cancel(pipeline::PipelineArgs),
     /// Remove cache entries that no pipeline in pipelines/ reaches.
     Gc(pipeline::GcArgs),
     /// Run one stage instance from a job file (used by `l2tww run` and by batch jobs).
@@ -92,6 +94,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Dag(a) => pipeline::dag(a),
         Command::Show(a) => pipeline::show(a),
         Command::Gc(a) => pipeline::gc(a),
+        Command::Cancel(a) => pipeline::cancel(a),
         Command::ExecStage(a) => pipeline::exec(a),
     }
 }

@@ -5,7 +5,7 @@ use crate::cache::Verify;
 use crate::device::DeviceChoice;
 use crate::pipeline::freshness::{freshness, Freshness};
 use crate::pipeline::local::{self, Outcome, RunOptions};
-use crate::pipeline::{self, dag, gc, results};
+use crate::pipeline::{self, dag, gc, results, slurm_exec};
 use clap::Args;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -33,6 +33,13 @@ pub struct RunArgs {
     /// Check every cached file's hash, not only its size.
     #[arg(long)]
     pub verify: bool,
+    /// `local` (default, or `settings: {executor: …}` of the pipeline) or `slurm` (one batch
+    /// job per stale instance; returns once submitted unless --wait).
+    #[arg(long)]
+    pub executor: Option<String>,
+    /// With --executor slurm: wait for the jobs, then print the results.
+    #[arg(long)]
+    pub wait: bool,
 }
 
 /// Arguments of `l2tww status`, `dag`, `show`.
@@ -147,6 +154,16 @@ pub fn run(a: RunArgs, global: &GlobalOpts) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::SUCCESS);
     }
+    let executor = a
+        .executor
+        .clone()
+        .or_else(|| plan.spec.settings.get("executor").and_then(|v| v.as_str()).map(String::from))
+        .unwrap_or_else(|| "local".into());
+    match executor.as_str() {
+        "local" => {}
+        "slurm" => return run_slurm(&loaded, &opts, a.wait),
+        other => anyhow::bail!("unknown executor `{other}`: local or slurm"),
+    }
     let _lock = store.lock(&format!("l2tww run {}", a.pipeline.display()))?;
     store.sweep_tmp()?;
     let report = local::run(plan, store, &opts)?;
@@ -180,10 +197,66 @@ pub fn run(a: RunArgs, global: &GlobalOpts) -> anyhow::Result<ExitCode> {
     })
 }
 
+fn run_slurm(loaded: &pipeline::Loaded, opts: &RunOptions, wait: bool) -> anyhow::Result<ExitCode> {
+    let (plan, store) = (&loaded.plan, &loaded.store);
+    let client = crate::slurm::SlurmClient::from_env()?;
+    let forced: Vec<usize> = opts.force.iter().filter_map(|n| plan.stage_index(n)).collect();
+    let subs = {
+        let _lock = store.lock("l2tww run --executor slurm (submitting)")?;
+        slurm_exec::submit(plan, store, &client, &forced)?
+    };
+    for s in &subs {
+        println!("submitted  {}  job {}  log {}", s.instance, s.job, s.log.display());
+    }
+    println!("{}: {} job(s) submitted or queued", plan.spec.name, subs.len());
+    if !wait {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let ok = slurm_exec::wait(&client, &subs)?;
+    let (tables, dir) = results::publish(plan, store, &loaded.project)?;
+    for (name, md) in &tables {
+        println!("\n## {name}\n\n{md}");
+    }
+    if !tables.is_empty() {
+        println!("results in {}", dir.display());
+    }
+    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// `l2tww cancel`: cancels the Slurm jobs a pipeline submitted.
+pub fn cancel(a: PipelineArgs) -> anyhow::Result<ExitCode> {
+    let loaded = pipeline::load(&a.pipeline, a.cache.as_deref())?;
+    let client = crate::slurm::SlurmClient::from_env()?;
+    let n = slurm_exec::cancel(&loaded.plan, &loaded.store, &client)?;
+    println!("{}: {n} job(s) cancelled", loaded.plan.spec.name);
+    Ok(ExitCode::SUCCESS)
+}
+
 /// `l2tww status`.
 pub fn status(a: PipelineArgs) -> anyhow::Result<ExitCode> {
     let loaded = pipeline::load(&a.pipeline, a.cache.as_deref())?;
     let (plan, store) = (&loaded.plan, &loaded.store);
+    let subs = slurm_exec::submitted(store, plan);
+    let jobs: std::collections::BTreeMap<String, (u64, String, PathBuf)> = if subs.is_empty() {
+        Default::default()
+    } else {
+        match crate::slurm::SlurmClient::from_env().and_then(|c| slurm_exec::states(&c, &subs)) {
+            Ok(v) => v
+                .into_iter()
+                .map(|(s, st, tail)| {
+                    let what = match (&st, tail) {
+                        (crate::slurm::JobState::Failed { .. }, Some(t)) => format!("{st:?}; log tail:\n{t}"),
+                        _ => format!("{st:?}"),
+                    };
+                    (s.key.clone(), (s.job, what, s.log))
+                })
+                .collect(),
+            Err(e) => {
+                println!("note: jobs were submitted to Slurm but their states are unknown: {e}");
+                Default::default()
+            }
+        }
+    };
     let (mut fresh, mut stale) = (0, 0);
     for inst in &plan.instances {
         match freshness(plan, store, inst, false, Verify::Fast)? {
@@ -199,6 +272,9 @@ pub fn status(a: PipelineArgs) -> anyhow::Result<ExitCode> {
                 }
                 for m in &inst.missing {
                     println!("         reads {}, which does not exist", m.display());
+                }
+                if let Some((job, state, log)) = jobs.get(&inst.key.to_string()) {
+                    println!("         slurm job {job}: {state} (log: {})", log.display());
                 }
             }
         }

@@ -44,6 +44,7 @@ pub fn exec_job(path: &Path) -> Result<bool> {
     let store = Store::open(&job.cache)?;
     if !job.force {
         if let Lookup::Hit(_) = store.lookup(&key, Verify::Fast)? {
+            store.remember(&job.memory, &job.explanation)?;
             println!("{}: already in the cache", job.instance);
             return Ok(false);
         }
@@ -88,6 +89,7 @@ pub fn exec_job(path: &Path) -> Result<bool> {
         "threads": job.threads,
     });
     staging.commit(meta)?;
+    store.remember(&job.memory, &job.explanation)?;
     store.clear_work(&key)?;
     Ok(true)
 }

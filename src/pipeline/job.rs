@@ -62,6 +62,10 @@ pub struct Job {
     pub threads: usize,
     /// Recompute even when the entry exists.
     pub force: bool,
+    /// The name its explanation is remembered under (for `status` to say what changed later).
+    pub memory: String,
+    /// What its key is made of.
+    pub explanation: crate::cache::Explanation,
 }
 
 impl Job {

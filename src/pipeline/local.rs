@@ -118,36 +118,18 @@ fn selection(plan: &Plan, only: &[String]) -> Result<BTreeSet<usize>> {
     Ok(seen)
 }
 
-/// The job of an instance whose inputs are all in the cache.
-pub fn job_for(
-    plan: &Plan,
-    store: &Store,
-    inst: &Instance,
-    device: &str,
-    threads: usize,
-    force: bool,
-) -> Result<Job> {
+/// The job of an instance. Its inputs' folders are where their entries are or will be
+/// (`entries/<key>/out`), so a batch job can be written before its inputs are computed.
+pub fn job_for(plan: &Plan, store: &Store, inst: &Instance, device: &str, threads: usize, force: bool) -> Result<Job> {
     let mut inputs = BTreeMap::new();
     for (role, ids) in &inst.inputs {
-        let mut refs = Vec::new();
-        for &u in ids {
-            let up = &plan.instances[u];
-            let dir = match store.lookup(&up.key, Verify::Fast)? {
-                Lookup::Hit(e) => e.out_dir(),
-                _ => {
-                    return Err(Error::Invalid(format!(
-                        "{}: input {} is not in the cache",
-                        inst.name, up.name
-                    )))
-                }
-            };
-            refs.push(InputRef {
-                instance: up.name.clone(),
-                kind: up.kind.to_string(),
-                labels: up.labels.clone(),
-                dir,
-            });
-        }
+        let refs = ids
+            .iter()
+            .map(|&u| {
+                let up = &plan.instances[u];
+                InputRef { instance: up.name.clone(), kind: up.kind.to_string(), labels: up.labels.clone(), dir: store.entry_dir(&up.key).join("out") }
+            })
+            .collect();
         inputs.insert(role.clone(), refs);
     }
     Ok(Job {
@@ -158,20 +140,14 @@ pub fn job_for(
         labels: inst.labels.clone(),
         params: inst.params.clone(),
         inputs,
-        files: inst
-            .files
-            .iter()
-            .map(|(n, p, h)| FileRef {
-                name: n.clone(),
-                path: p.clone(),
-                hash: h.clone(),
-            })
-            .collect(),
+        files: inst.files.iter().map(|(n, p, h)| FileRef { name: n.clone(), path: p.clone(), hash: h.clone() }).collect(),
         base: fsx::parent_dir(&plan.spec.path),
         cache: store.root().to_path_buf(),
         device: device.to_string(),
         threads,
         force,
+        memory: memory_name(plan, inst),
+        explanation: inst.explanation.clone(),
     })
 }
 
@@ -364,7 +340,6 @@ pub fn run(plan: &Plan, store: &Store, opts: &RunOptions) -> Result<RunReport> {
                 let committed = matches!(store.lookup(&inst.key, Verify::Fast)?, Lookup::Hit(_));
                 match status {
                     Ok(s) if s.success() && committed => {
-                        store.remember(&memory_name(plan, inst), &inst.explanation)?;
                         say(format!("done  {} ({secs:.1} s)", inst.name));
                         outcomes[i] = Outcome::Ran;
                     }

@@ -13,6 +13,7 @@ pub mod kinds;
 pub mod local;
 pub mod plan;
 pub mod results;
+pub mod slurm_exec;
 pub mod spec;
 pub mod stages;
 pub mod yaml;

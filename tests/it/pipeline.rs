@@ -12,8 +12,8 @@ use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 /// A project folder with `pipelines/p.yaml` and generated IDX data.
-struct Project {
-    dir: tempfile::TempDir,
+pub struct Project {
+    pub dir: tempfile::TempDir,
 }
 
 const TEMPLATE: &str = r#"# a tiny study
@@ -28,7 +28,7 @@ stages:
   table: {kind: report, runs: target, rows: method, cols: seed}
 "#;
 
-fn yaml(epochs: usize, seeds: &str, per: usize) -> String {
+pub fn yaml(epochs: usize, seeds: &str, per: usize) -> String {
     TEMPLATE
         .replace("EPOCHS", &epochs.to_string())
         .replace("SEEDS", seeds)
@@ -36,7 +36,7 @@ fn yaml(epochs: usize, seeds: &str, per: usize) -> String {
 }
 
 impl Project {
-    fn new(text: &str) -> Project {
+    pub fn new(text: &str) -> Project {
         let dir = tempfile::tempdir().unwrap();
         idx_dir(&dir.path().join("idx"), 200, 100, true);
         std::fs::create_dir(dir.path().join("pipelines")).unwrap();
@@ -44,13 +44,13 @@ impl Project {
         p.write(text);
         p
     }
-    fn write(&self, text: &str) {
+    pub fn write(&self, text: &str) {
         std::fs::write(self.pipeline(), text).unwrap();
     }
-    fn pipeline(&self) -> PathBuf {
+    pub fn pipeline(&self) -> PathBuf {
         self.dir.path().join("pipelines/p.yaml")
     }
-    fn cmd(&self, args: &[&str]) -> Command {
+    pub fn cmd(&self, args: &[&str]) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_l2tww"));
         c.current_dir(self.dir.path())
             .env_remove("L2TWW_CACHE")
@@ -58,10 +58,10 @@ impl Project {
             .args(args);
         c
     }
-    fn l2tww(&self, args: &[&str]) -> Output {
+    pub fn l2tww(&self, args: &[&str]) -> Output {
         self.cmd(args).output().unwrap()
     }
-    fn run(&self) -> (String, String) {
+    pub fn run(&self) -> (String, String) {
         let out = self.l2tww(&["run", "pipelines/p.yaml"]);
         let (o, e) = text(&out);
         let yaml = std::fs::read_to_string(self.pipeline()).unwrap();
@@ -71,13 +71,13 @@ impl Project {
         );
         (o, e)
     }
-    fn cache(&self) -> PathBuf {
+    pub fn cache(&self) -> PathBuf {
         self.dir.path().join("cache")
     }
 }
 
 /// The instances a run started (its `run  NAME` lines), sorted.
-fn started(stderr: &str) -> Vec<String> {
+pub fn started(stderr: &str) -> Vec<String> {
     let mut v: Vec<String> = stderr
         .lines()
         .filter_map(|l| l.strip_prefix("run   "))

@@ -174,3 +174,58 @@ fn slurm_a_job_id_the_cluster_never_had_is_unknown_with_the_reason() {
     };
     assert!(why.contains("not known to squeue"), "{why}");
 }
+
+/// The tiny pipeline of the pipeline tests through `--executor slurm`: the same table as the
+/// local executor; a job killed mid-run fails, its dependants are cancelled, and a re-run
+/// submits only what is still stale and completes.
+#[test]
+fn slurm_a_pipeline_through_slurm_gives_the_local_table_and_recovers_from_a_killed_job() {
+    use crate::pipeline::{yaml, Project};
+    let Some(dir) = std::env::var_os("L2TWW_SLURM_TEST") else {
+        eprintln!("skipped: no test cluster (set by make test-slurm)");
+        return;
+    };
+    let conf = PathBuf::from(dir).join("slurm.conf");
+    let text = yaml(8, "[0]", 10).replace("method: [scratch, fm]", "method: [fm]");
+    let local = Project::new(&text);
+    local.run();
+    let local_table = std::fs::read_to_string(local.dir.path().join("results/p/table.md")).unwrap();
+
+    let p = Project::new(&text);
+    let slurm = |args: &[&str]| {
+        let mut c = p.cmd(args);
+        c.env("SLURM_CONF", &conf);
+        c.output().unwrap()
+    };
+    // Submit without waiting; kill the target's job once it runs.
+    let out = slurm(&["run", "pipelines/p.yaml", "--executor", "slurm"]);
+    let (o, e) = crate::util::text(&out);
+    assert!(out.status.success(), "{o}{e}");
+    let target_job: u64 = o
+        .lines()
+        .find(|l| l.starts_with("submitted  target["))
+        .and_then(|l| l.split("job ").nth(1))
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|j| j.parse().ok())
+        .expect("the target was submitted");
+    let client = SlurmClient::from_env().unwrap().with_conf(&conf);
+    let id = JobId(target_job);
+    let state = wait_for(&client, id, |s| *s == JobState::Running || s.is_final());
+    assert_eq!(state, JobState::Running, "the target job ran too fast to be killed");
+    std::thread::sleep(Duration::from_millis(1500));
+    client.cancel(&[id]).unwrap();
+    wait_for(&client, id, |s| s.is_final());
+    let status = crate::util::text(&slurm(&["status", "pipelines/p.yaml"])).0;
+    assert!(status.contains("stale  target[") && status.contains(&format!("slurm job {target_job}")), "{status}");
+
+    // Re-run and wait: only the target and the report are submitted again.
+    let out = slurm(&["run", "pipelines/p.yaml", "--executor", "slurm", "--wait"]);
+    let (o, e) = crate::util::text(&out);
+    assert!(out.status.success(), "{o}{e}");
+    let again: Vec<&str> = o.lines().filter(|l| l.starts_with("submitted")).collect();
+    assert_eq!(again.len(), 2, "{o}");
+    let table = std::fs::read_to_string(p.dir.path().join("results/p/table.md")).unwrap();
+    assert_eq!(table, local_table);
+    let status = crate::util::text(&slurm(&["status", "pipelines/p.yaml"])).0;
+    assert!(status.contains("0 stale"), "{status}");
+}
