@@ -157,7 +157,13 @@ pub fn run(a: RunArgs, global: &GlobalOpts) -> anyhow::Result<ExitCode> {
     let executor = a
         .executor
         .clone()
-        .or_else(|| plan.spec.settings.get("executor").and_then(|v| v.as_str()).map(String::from))
+        .or_else(|| {
+            plan.spec
+                .settings
+                .get("executor")
+                .and_then(|v| v.as_str())
+                .map(String::from)
+        })
         .unwrap_or_else(|| "local".into());
     match executor.as_str() {
         "local" => {}
@@ -200,15 +206,28 @@ pub fn run(a: RunArgs, global: &GlobalOpts) -> anyhow::Result<ExitCode> {
 fn run_slurm(loaded: &pipeline::Loaded, opts: &RunOptions, wait: bool) -> anyhow::Result<ExitCode> {
     let (plan, store) = (&loaded.plan, &loaded.store);
     let client = crate::slurm::SlurmClient::from_env()?;
-    let forced: Vec<usize> = opts.force.iter().filter_map(|n| plan.stage_index(n)).collect();
+    let forced: Vec<usize> = opts
+        .force
+        .iter()
+        .filter_map(|n| plan.stage_index(n))
+        .collect();
     let subs = {
         let _lock = store.lock("l2tww run --executor slurm (submitting)")?;
         slurm_exec::submit(plan, store, &client, &forced)?
     };
     for s in &subs {
-        println!("submitted  {}  job {}  log {}", s.instance, s.job, s.log.display());
+        println!(
+            "submitted  {}  job {}  log {}",
+            s.instance,
+            s.job,
+            s.log.display()
+        );
     }
-    println!("{}: {} job(s) submitted or queued", plan.spec.name, subs.len());
+    println!(
+        "{}: {} job(s) submitted or queued",
+        plan.spec.name,
+        subs.len()
+    );
     if !wait {
         return Ok(ExitCode::SUCCESS);
     }
@@ -220,7 +239,11 @@ fn run_slurm(loaded: &pipeline::Loaded, opts: &RunOptions, wait: bool) -> anyhow
     if !tables.is_empty() {
         println!("results in {}", dir.display());
     }
-    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// `l2tww cancel`: cancels the Slurm jobs a pipeline submitted.
@@ -245,7 +268,9 @@ pub fn status(a: PipelineArgs) -> anyhow::Result<ExitCode> {
                 .into_iter()
                 .map(|(s, st, tail)| {
                     let what = match (&st, tail) {
-                        (crate::slurm::JobState::Failed { .. }, Some(t)) => format!("{st:?}; log tail:\n{t}"),
+                        (crate::slurm::JobState::Failed { .. }, Some(t)) => {
+                            format!("{st:?}; log tail:\n{t}")
+                        }
                         _ => format!("{st:?}"),
                     };
                     (s.key.clone(), (s.job, what, s.log))

@@ -120,14 +120,26 @@ fn selection(plan: &Plan, only: &[String]) -> Result<BTreeSet<usize>> {
 
 /// The job of an instance. Its inputs' folders are where their entries are or will be
 /// (`entries/<key>/out`), so a batch job can be written before its inputs are computed.
-pub fn job_for(plan: &Plan, store: &Store, inst: &Instance, device: &str, threads: usize, force: bool) -> Result<Job> {
+pub fn job_for(
+    plan: &Plan,
+    store: &Store,
+    inst: &Instance,
+    device: &str,
+    threads: usize,
+    force: bool,
+) -> Result<Job> {
     let mut inputs = BTreeMap::new();
     for (role, ids) in &inst.inputs {
         let refs = ids
             .iter()
             .map(|&u| {
                 let up = &plan.instances[u];
-                InputRef { instance: up.name.clone(), kind: up.kind.to_string(), labels: up.labels.clone(), dir: store.entry_dir(&up.key).join("out") }
+                InputRef {
+                    instance: up.name.clone(),
+                    kind: up.kind.to_string(),
+                    labels: up.labels.clone(),
+                    dir: store.entry_dir(&up.key).join("out"),
+                }
             })
             .collect();
         inputs.insert(role.clone(), refs);
@@ -140,8 +152,16 @@ pub fn job_for(plan: &Plan, store: &Store, inst: &Instance, device: &str, thread
         labels: inst.labels.clone(),
         params: inst.params.clone(),
         inputs,
-        files: inst.files.iter().map(|(n, p, h)| FileRef { name: n.clone(), path: p.clone(), hash: h.clone() }).collect(),
-        base: fsx::parent_dir(&plan.spec.path),
+        files: inst
+            .files
+            .iter()
+            .map(|(n, p, h)| FileRef {
+                name: n.clone(),
+                path: p.clone(),
+                hash: h.clone(),
+            })
+            .collect(),
+        base: super::absolute_base(&plan.spec.path),
         cache: store.root().to_path_buf(),
         device: device.to_string(),
         threads,

@@ -39,6 +39,13 @@ pub fn project_root(pipeline: &Path) -> PathBuf {
     std::env::current_dir().unwrap_or_default()
 }
 
+/// The folder of a pipeline file as an absolute path: relative paths in the file are taken from
+/// it, also by jobs that run elsewhere (a batch job starts in the cache folder).
+pub fn absolute_base(pipeline: &Path) -> PathBuf {
+    let dir = crate::fsx::parent_dir(pipeline);
+    std::fs::canonicalize(&dir).unwrap_or(dir)
+}
+
 /// The cache folder: `$L2TWW_CACHE`, else `cache/` in the project folder.
 pub fn cache_root(project: &Path) -> PathBuf {
     std::env::var_os("L2TWW_CACHE")

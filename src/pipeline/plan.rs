@@ -294,7 +294,7 @@ impl Plan {
             let pos = self.spec.locate(&stage.name, &full);
             return Err(self.spec.err(pos, format!("stage `{}`: {msg}", stage.name)));
         }
-        let base = crate::fsx::parent_dir(&self.spec.path);
+        let base = super::absolute_base(&self.spec.path);
         let ext = stages::external(stage.kind, &p.params, &base);
         let mut kb = KeyBuilder::new(&stage.kind.to_string(), stage.kind.version());
         for (k, v) in &p.params {

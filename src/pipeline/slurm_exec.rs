@@ -68,7 +68,11 @@ impl SlurmSettings {
             cpus: k.cpus.or(d.cpus),
             mem: k.mem.or_else(|| d.mem.clone()),
             time: k.time.or_else(|| d.time.clone()),
-            extra: if k.extra.is_empty() { d.extra.clone() } else { k.extra },
+            extra: if k.extra.is_empty() {
+                d.extra.clone()
+            } else {
+                k.extra
+            },
         }
     }
 }
@@ -87,7 +91,10 @@ pub struct Submitted {
 }
 
 fn record_path(store: &Store, plan: &Plan) -> PathBuf {
-    store.root().join("slurm").join(format!("{}.json", plan.spec.name))
+    store
+        .root()
+        .join("slurm")
+        .join(format!("{}.json", plan.spec.name))
 }
 
 /// What was submitted for `plan` (empty when nothing was).
@@ -105,12 +112,21 @@ fn save(store: &Store, plan: &Plan, subs: &[Submitted]) -> Result<()> {
 }
 
 /// Submits every stale instance (not already queued or running); returns the submissions.
-pub fn submit(plan: &Plan, store: &Store, client: &SlurmClient, force: &[usize]) -> Result<Vec<Submitted>> {
+pub fn submit(
+    plan: &Plan,
+    store: &Store,
+    client: &SlurmClient,
+    force: &[usize],
+) -> Result<Vec<Submitted>> {
     let settings = SlurmSettings::of(plan)?;
     let previous = submitted(store, plan);
     let live: BTreeMap<String, JobId> = {
         let ids: Vec<JobId> = previous.iter().map(|s| JobId(s.job)).collect();
-        let states = if ids.is_empty() { BTreeMap::new() } else { client.states(&ids)? };
+        let states = if ids.is_empty() {
+            BTreeMap::new()
+        } else {
+            client.states(&ids)?
+        };
         // Jobs left waiting on a failed dependency never run: cancel them before resubmitting.
         let stuck: Vec<JobId> = states
             .iter()
@@ -122,7 +138,12 @@ pub fn submit(plan: &Plan, store: &Store, client: &SlurmClient, force: &[usize])
         }
         previous
             .iter()
-            .filter(|s| matches!(states.get(&JobId(s.job)), Some(JobState::Pending | JobState::Running)))
+            .filter(|s| {
+                matches!(
+                    states.get(&JobId(s.job)),
+                    Some(JobState::Pending | JobState::Running)
+                )
+            })
             .map(|s| (s.key.clone(), JobId(s.job)))
             .collect()
     };
@@ -139,15 +160,28 @@ pub fn submit(plan: &Plan, store: &Store, client: &SlurmClient, force: &[usize])
         let log = log_path(store, plan, inst);
         if let (Some(&id), false) = (live.get(&inst.key.to_string()), forced) {
             job_of.insert(inst.id, id);
-            subs.push(Submitted { instance: inst.name.clone(), key: inst.key.to_string(), job: id.0, log });
+            subs.push(Submitted {
+                instance: inst.name.clone(),
+                key: inst.key.to_string(),
+                job: id.0,
+                log,
+            });
             continue;
         }
         if let Some(m) = inst.missing.first() {
-            return Err(Error::Invalid(format!("{} reads {}, which does not exist", inst.name, m.display())));
+            return Err(Error::Invalid(format!(
+                "{} reads {}, which does not exist",
+                inst.name,
+                m.display()
+            )));
         }
         let res = settings.resources(&inst.kind.to_string());
         let threads = res.cpus.unwrap_or(1) as usize;
-        let device = if res.gpus.unwrap_or(0) > 0 && inst.kind.uses_device() { "cuda" } else { "cpu" };
+        let device = if res.gpus.unwrap_or(0) > 0 && inst.kind.uses_device() {
+            "cuda"
+        } else {
+            "cpu"
+        };
         let job = job_for(plan, store, inst, device, threads, forced)?;
         let job_path = jobs_dir.join(format!("{}.json", inst.key));
         job.write(&job_path)?;
@@ -157,7 +191,11 @@ pub fn submit(plan: &Plan, store: &Store, client: &SlurmClient, force: &[usize])
             .flat_map(|(_, v)| v.iter())
             .filter_map(|u| job_of.get(u).copied())
             .collect();
-        let body = format!("exec '{}' --threads {threads} exec-stage '{}'", exe.display(), job_path.display());
+        let body = format!(
+            "exec '{}' --threads {threads} exec-stage '{}'",
+            exe.display(),
+            job_path.display()
+        );
         let spec = JobSpec {
             name: format!("l2tww-{}", inst.key.short()),
             script_body: body,
@@ -174,21 +212,37 @@ pub fn submit(plan: &Plan, store: &Store, client: &SlurmClient, force: &[usize])
         };
         let id = client.submit(&spec)?;
         job_of.insert(inst.id, id);
-        subs.push(Submitted { instance: inst.name.clone(), key: inst.key.to_string(), job: id.0, log });
+        subs.push(Submitted {
+            instance: inst.name.clone(),
+            key: inst.key.to_string(),
+            job: id.0,
+            log,
+        });
     }
     save(store, plan, &subs)?;
     Ok(subs)
 }
 
 /// The state of each submission, with the tail of the log of failed ones.
-pub fn states(client: &SlurmClient, subs: &[Submitted]) -> Result<Vec<(Submitted, JobState, Option<String>)>> {
+pub fn states(
+    client: &SlurmClient,
+    subs: &[Submitted],
+) -> Result<Vec<(Submitted, JobState, Option<String>)>> {
     let ids: Vec<JobId> = subs.iter().map(|s| JobId(s.job)).collect();
-    let states = if ids.is_empty() { BTreeMap::new() } else { client.states(&ids)? };
+    let states = if ids.is_empty() {
+        BTreeMap::new()
+    } else {
+        client.states(&ids)?
+    };
     Ok(subs
         .iter()
         .map(|s| {
-            let st = states.get(&JobId(s.job)).cloned().unwrap_or(JobState::Unknown("not reported".into()));
-            let tail = matches!(st, JobState::Failed { .. }).then(|| log_tail(&s.log, 10).unwrap_or_default());
+            let st = states
+                .get(&JobId(s.job))
+                .cloned()
+                .unwrap_or(JobState::Unknown("not reported".into()));
+            let tail = matches!(st, JobState::Failed { .. })
+                .then(|| log_tail(&s.log, 10).unwrap_or_default());
             (s.clone(), st, tail)
         })
         .collect())
@@ -211,7 +265,15 @@ pub fn wait(client: &SlurmClient, subs: &[Submitted]) -> Result<bool> {
         if now.iter().all(|(_, st, _)| st.is_final()) {
             for (s, st, tail) in &now {
                 if *st != JobState::Completed {
-                    eprintln!("FAIL  {} (job {}): {st:?}\n      log: {}{}", s.instance, s.job, s.log.display(), tail.as_deref().map(|t| format!("\n{t}")).unwrap_or_default());
+                    eprintln!(
+                        "FAIL  {} (job {}): {st:?}\n      log: {}{}",
+                        s.instance,
+                        s.job,
+                        s.log.display(),
+                        tail.as_deref()
+                            .map(|t| format!("\n{t}"))
+                            .unwrap_or_default()
+                    );
                 }
             }
             return Ok(now.iter().all(|(_, st, _)| *st == JobState::Completed));

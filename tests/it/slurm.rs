@@ -132,6 +132,16 @@ fn slurm_a_running_job_can_be_cancelled() {
         wait_for(&client, id, |s| *s != JobState::Pending),
         JobState::Running
     );
+    // Running in Slurm's eyes can precede the script's first line; cancel once it has printed.
+    let log = dir.path().join("logs/sleeper.log");
+    let start = Instant::now();
+    while !std::fs::read_to_string(&log).is_ok_and(|t| t.contains("started")) {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the job never printed"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
     client.cancel(&[id]).unwrap();
     assert_eq!(
         wait_for(&client, id, JobState::is_final),
@@ -210,13 +220,33 @@ fn slurm_a_pipeline_through_slurm_gives_the_local_table_and_recovers_from_a_kill
         .expect("the target was submitted");
     let client = SlurmClient::from_env().unwrap().with_conf(&conf);
     let id = JobId(target_job);
-    let state = wait_for(&client, id, |s| *s == JobState::Running || s.is_final());
-    assert_eq!(state, JobState::Running, "the target job ran too fast to be killed");
+    // The chain before it (data, subsets, source) goes through the scheduler one level at a
+    // time, beside the other Slurm tests' jobs: allow minutes, not seconds.
+    let start = Instant::now();
+    let state = loop {
+        let st = client.states(&[id]).unwrap().remove(&id).unwrap();
+        if st == JobState::Running || st.is_final() {
+            break st;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(600),
+            "job {id} stuck in {st:?}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(
+        state,
+        JobState::Running,
+        "the target job ran too fast to be killed"
+    );
     std::thread::sleep(Duration::from_millis(1500));
     client.cancel(&[id]).unwrap();
     wait_for(&client, id, |s| s.is_final());
     let status = crate::util::text(&slurm(&["status", "pipelines/p.yaml"])).0;
-    assert!(status.contains("stale  target[") && status.contains(&format!("slurm job {target_job}")), "{status}");
+    assert!(
+        status.contains("stale  target[") && status.contains(&format!("slurm job {target_job}")),
+        "{status}"
+    );
 
     // Re-run and wait: only the target and the report are submitted again.
     let out = slurm(&["run", "pipelines/p.yaml", "--executor", "slurm", "--wait"]);
