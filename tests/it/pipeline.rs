@@ -372,3 +372,33 @@ fn pipeline_errors_point_at_file_line_and_column() {
     );
     assert!(!p.cache().join("v1/entries").exists() || entries(&p.cache()).is_empty());
 }
+
+#[test]
+fn every_pipeline_of_the_repository_validates_without_its_data() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let cache = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for dir in ["pipelines", "pipelines/paper"] {
+        for e in std::fs::read_dir(root.join(dir)).unwrap() {
+            let p = e.unwrap().path();
+            if p.extension().is_some_and(|x| x == "yaml") {
+                files.push(p);
+            }
+        }
+    }
+    assert!(files.len() >= 7, "{files:?}");
+    for f in files {
+        let out = Command::new(env!("CARGO_BIN_EXE_l2tww"))
+            .args(["run", "--dry-run", "--cache"])
+            .arg(cache.path())
+            .arg(&f)
+            .output()
+            .unwrap();
+        let (o, e) = text(&out);
+        assert!(
+            out.status.success() && o.contains(": valid;"),
+            "{}:\n{o}{e}",
+            f.display()
+        );
+    }
+}
