@@ -429,8 +429,7 @@ fn spawn(
         inst.name, inst.kind, inst.key
     );
     let err_file = log_file.try_clone().map_err(|e| Error::io(log, e))?;
-    let exe = std::env::current_exe().map_err(|e| Error::io("l2tww", e))?;
-    let mut cmd = Command::new(exe);
+    let mut cmd = Command::new(this_binary()?);
     cmd.arg("--threads")
         .arg(threads.to_string())
         .arg("exec-stage")
@@ -459,6 +458,16 @@ fn spawn(
         let _ = tx.send(Event::Done(id, status));
     });
     Ok(())
+}
+
+/// The running binary. On Linux `/proc/self/exe`, which still runs this very binary when a
+/// rebuild has replaced the file meanwhile (a long study outlives many builds).
+fn this_binary() -> Result<PathBuf> {
+    let proc_exe = Path::new("/proc/self/exe");
+    if cfg!(target_os = "linux") && proc_exe.exists() {
+        return Ok(proc_exe.to_path_buf());
+    }
+    std::env::current_exe().map_err(|e| Error::io("l2tww", e))
 }
 
 /// Makes the child die with `l2tww run` (Linux), so that a killed run leaves no orphan writing
