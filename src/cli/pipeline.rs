@@ -101,9 +101,8 @@ pub struct ExecArgs {
 fn gpus(device: DeviceChoice) -> anyhow::Result<Vec<String>> {
     let d = device.resolve()?;
     Ok(match d {
-        tch::Device::Cuda(i) if matches!(device, DeviceChoice::Auto) => {
+        tch::Device::Cuda(_) if matches!(device, DeviceChoice::Auto) => {
             let n = tch::Cuda::device_count().max(1) as usize;
-            let _ = i;
             (0..n).map(|k| format!("cuda:{k}")).collect()
         }
         tch::Device::Cuda(i) => vec![format!("cuda:{i}")],

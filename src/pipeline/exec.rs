@@ -49,8 +49,6 @@ pub fn exec_job(path: &Path) -> Result<bool> {
             return Ok(false);
         }
     }
-    let hashes = FileHashes::in_memory();
-    check_files(&job, &hashes, "after the pipeline was planned")?;
     let staging = store.stage(&key)?;
     let out = staging.out_dir();
     crate::fsx::create_dir_all(&out)?;
@@ -71,8 +69,9 @@ pub fn exec_job(path: &Path) -> Result<bool> {
         progress: &mut progress,
     };
     let metrics = stages::run(kind, &mut ctx)?;
-    let rehash = FileHashes::in_memory();
-    check_files(&job, &rehash, "while the stage ran")?;
+    // Compared with the hashes the key was made of: a change after planning or during the run
+    // is caught by this one pass.
+    check_files(&job, &FileHashes::in_memory(), "while the stage ran")?;
     let meta = json!({
         "pipeline": job.pipeline,
         "instance": job.instance,

@@ -94,12 +94,6 @@ impl FileHashes {
         Ok(hash)
     }
 
-    /// Hashes `path` again from its content, ignoring the memo.
-    pub fn rehash(&self, path: &Path) -> Result<String> {
-        self.seen.lock().expect("not poisoned").clear();
-        self.hash(path)
-    }
-
     /// Saves the memo (best effort: a memo that cannot be saved only costs time).
     pub fn save(&self) {
         if let Some(p) = &self.path {

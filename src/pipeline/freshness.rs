@@ -20,11 +20,6 @@ pub fn memory_name(plan: &Plan, inst: &Instance) -> String {
     format!("{}--{}", plan.spec.name, inst.name)
 }
 
-/// Says what changed, in a line.
-pub fn describe(c: &Change) -> String {
-    c.to_string()
-}
-
 /// The freshness of `inst`.
 pub fn freshness(
     plan: &Plan,
@@ -49,7 +44,7 @@ pub fn freshness(
                     if changes.is_empty() {
                         vec!["its output is no longer in the cache".to_string()]
                     } else {
-                        changes.iter().map(describe).collect()
+                        changes.iter().map(Change::to_string).collect()
                     }
                 }
             };

@@ -267,7 +267,6 @@ pub fn run(plan: &Plan, store: &Store, opts: &RunOptions) -> Result<RunReport> {
         BTreeMap::new();
     let mut free_gpus: Vec<String> = opts.gpus.clone();
     let mut waiting: Vec<usize> = pending.clone();
-    let in_flight = |o: &Outcome| matches!(o, Outcome::WouldRun(_));
     loop {
         // Skip what cannot run any more; start what is ready.
         let mut started_any = true;
@@ -382,7 +381,6 @@ pub fn run(plan: &Plan, store: &Store, opts: &RunOptions) -> Result<RunReport> {
             }
             Err(_) => break,
         }
-        let _ = in_flight;
     }
     Ok(RunReport {
         outcomes,

@@ -72,6 +72,9 @@ pub fn load(path: &Path, cache: Option<&Path>) -> Result<Loaded> {
     let root = cache
         .map(Path::to_path_buf)
         .unwrap_or_else(|| cache_root(&project));
+    // Jobs may run in another folder (Slurm): the cache is named absolutely.
+    crate::fsx::create_dir_all(&root)?;
+    let root = std::fs::canonicalize(&root).unwrap_or(root);
     let store = Store::open(&root)?;
     let hashes = FileHashes::open(&root);
     let plan = Plan::new(spec, &hashes)?;
