@@ -8,9 +8,10 @@ use l2tww::models::{Forward, Network, Tap};
 use l2tww::transfer::meta::{grads_or_zero, Sgd, SgdConfig};
 use l2tww::transfer::methods::cross_entropy::cross_entropy;
 use l2tww::transfer::methods::feature_matching::FeatureMatching;
-use l2tww::transfer::methods::l2tww::{L2tww, L2twwConfig, SourceTerm};
+use l2tww::transfer::methods::l2tww::{L2tww, L2twwConfig, Lookahead, SourceTerm};
 use l2tww::transfer::methods::meta_networks::{LambdaActivation, MetaNetworks};
 use l2tww::transfer::methods::pairs::{check_pairs, parse_pairs};
+use l2tww::transfer::methods::replica::Replica;
 use tch::{nn, nn::VarStore, Device, Kind, Tensor};
 
 /// conv3×3 → tanh (a tap) → 2×2 average pool, per width; then global average pool and a linear head.
@@ -126,6 +127,22 @@ fn directional_check(
     let x = Tensor::randn([batch, 3, 16, 16], (kind, dev));
     let y = Tensor::randint(4, [batch], (Kind::Int64, dev));
     let src = vec![tch::no_grad(|| source.forward_t(&x, false)).features];
+    let replicas: Vec<Replica> = (0..=lookahead)
+        .map(|_| {
+            let mut tvs = VarStore::new(dev);
+            let net = SmoothNet::new(&tvs.root(), &[8, 12, 16, 20], 4);
+            tvs.set_kind(kind);
+            let mut bvs = VarStore::new(dev);
+            let m = matching.replicate(&bvs);
+            bvs.set_kind(kind);
+            Replica::new(
+                Box::new(net),
+                vec![m],
+                &[tvs, bvs],
+                &[&target_vs, &branch_vs],
+            )
+        })
+        .collect();
     let step = L2tww {
         target: &target,
         terms: vec![SourceTerm {
@@ -134,6 +151,13 @@ fn directional_check(
         }],
         meta_params: &phi,
         buffers: &[],
+        lookahead: replicas
+            .iter()
+            .map(|r| Lookahead {
+                replica: r,
+                params: r.aligned(sgd.params()).unwrap(),
+            })
+            .collect(),
         cfg: L2twwConfig {
             beta: 0.5,
             lookahead,
@@ -147,14 +171,23 @@ fn directional_check(
     );
     sgd.step(&g);
 
-    let (grad, outer) = step.meta_gradient(&mut sgd, &src, &x, &y);
+    let before: Vec<Tensor> = sgd.params().iter().map(|p| p.detach().copy()).collect();
+    let momentum: Vec<Tensor> = sgd.momentum_or_zero().iter().map(Tensor::copy).collect();
+    let (grad, outer) = step.meta_gradient(&sgd, &src, &x, &y);
+    // The look-ahead wrote into the replicas: the live parameters and momentum are untouched.
+    for (p, b) in sgd.params().iter().zip(&before) {
+        assert!(p.equal(b), "a live parameter moved during the look-ahead");
+    }
+    for (m, b) in sgd.momentum_or_zero().iter().zip(&momentum) {
+        assert!(m.equal(b), "a momentum buffer moved during the look-ahead");
+    }
     let dir: Vec<Tensor> = phi.iter().map(|p| p.randn_like()).collect();
     let analytic: f64 = grad
         .iter()
         .zip(&dir)
         .map(|(g, d)| f64::try_from((g * d).sum(kind)).unwrap())
         .sum();
-    let mut shifted = |by: f64| {
+    let shifted = |by: f64| {
         let shift = |s: f64| {
             tch::no_grad(|| {
                 phi.iter()
@@ -163,7 +196,7 @@ fn directional_check(
             })
         };
         shift(by);
-        let v = step.outer_after_lookahead(&mut sgd, &src, &x, &y);
+        let v = step.outer_after_lookahead(&sgd, &src, &x, &y);
         shift(-by);
         v
     };
@@ -179,7 +212,7 @@ fn directional_check(
         "analytic {analytic:e} vs finite difference {numeric:e} (relative {rel:e})"
     );
     // The look-ahead was rolled back: evaluating again gives the same value.
-    assert_eq!(step.outer_after_lookahead(&mut sgd, &src, &x, &y), outer);
+    assert_eq!(step.outer_after_lookahead(&sgd, &src, &x, &y), outer);
 }
 
 #[test]

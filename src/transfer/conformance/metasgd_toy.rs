@@ -26,16 +26,30 @@ pub fn run(file: &WeightFile) -> Result<Vec<(String, Vec<Group>)>> {
         nesterov: false,
     };
     let steps = meta_value(file, "steps")? as usize;
-    let inner = || v1.square().mean(Kind::Double) + (&lambda * v2.square()).sum(Kind::Double);
-    let mut sgd = Sgd::new(vec![v1.shallow_clone(), v2.shallow_clone()], cfg);
-    let mut tape = sgd.begin_lookahead();
-    for _ in 0..steps {
-        let g = grads_or_zero(&inner(), sgd.params(), false);
-        sgd.record_step(&mut tape, (), &g);
+    let inner = |v: &[Tensor]| {
+        v[0].square().mean(Kind::Double) + (&lambda * v[1].square()).sum(Kind::Double)
+    };
+    let sgd = Sgd::new(vec![v1.shallow_clone(), v2.shallow_clone()], cfg);
+    // Each step writes into fresh leaves, so every step's graph stays valid.
+    let sets: Vec<Vec<Tensor>> = std::iter::once(vec![v1, v2])
+        .chain((0..steps).map(|_| {
+            sgd.params()
+                .iter()
+                .map(|p| p.detach().zeros_like().set_requires_grad(true))
+                .collect()
+        }))
+        .collect();
+    let mut bufs = sgd.momentum_or_zero();
+    let mut recorded = Vec::new();
+    for k in 0..steps {
+        let (step, next) = sgd.graph_step_into(&inner(&sets[k]), &sets[k], &bufs, &sets[k + 1]);
+        recorded.push(step);
+        bufs = next;
     }
-    let outer = (&v1 * &v2).mean(Kind::Double);
-    let a0 = grads_or_zero(&outer, sgd.params(), false);
-    let grad = sgd.meta_backward(&tape, a0, std::slice::from_ref(&lambda), |_| inner());
+    let last = &sets[steps];
+    let outer = (&last[0] * &last[1]).mean(Kind::Double);
+    let a0 = grads_or_zero(&outer, last, false);
+    let grad = sgd.meta_backward(recorded, a0, std::slice::from_ref(&lambda));
     Ok(vec![(
         String::new(),
         vec![Group {

@@ -12,9 +12,10 @@ use crate::models::weights::{load_named, WeightFile};
 use crate::models::{Arch, Model};
 use crate::transfer::meta::{Adam, AdamConfig, Sgd, SgdConfig};
 use crate::transfer::methods::feature_matching::FeatureMatching;
-use crate::transfer::methods::l2tww::{L2tww, L2twwConfig, SourceTerm};
+use crate::transfer::methods::l2tww::{L2tww, L2twwConfig, Lookahead, SourceTerm};
 use crate::transfer::methods::meta_networks::{LambdaActivation, MetaNetworks};
 use crate::transfer::methods::pairs::{check_pairs, parse_pairs};
+use crate::transfer::methods::replica::Replica;
 use std::path::Path;
 use tch::{nn::VarStore, Device, Kind, Tensor};
 
@@ -151,6 +152,10 @@ pub fn run(dir: &Path, file: &WeightFile) -> Result<Vec<(String, Vec<Group>)>> {
         .into_values()
         .filter(|t| !t.requires_grad())
         .collect();
+    let lookahead_steps = meta_value(file, "T")? as usize;
+    let replicas = (0..=lookahead_steps)
+        .map(|_| Replica::of_model(&target, &[&matching], &[&branch_vs]))
+        .collect::<Result<Vec<_>>>()?;
     let step = L2tww {
         target: target.net.as_ref(),
         terms: vec![SourceTerm {
@@ -159,9 +164,18 @@ pub fn run(dir: &Path, file: &WeightFile) -> Result<Vec<(String, Vec<Group>)>> {
         }],
         meta_params: &phi_params,
         buffers: &target_buffers,
+        lookahead: replicas
+            .iter()
+            .map(|r| {
+                Ok(Lookahead {
+                    replica: r,
+                    params: r.aligned(sgd.params())?,
+                })
+            })
+            .collect::<Result<_>>()?,
         cfg: L2twwConfig {
             beta: meta_value(file, "beta")?,
-            lookahead: meta_value(file, "T")? as usize,
+            lookahead: lookahead_steps,
         },
     };
     let log: Option<serde_json::Value> = file

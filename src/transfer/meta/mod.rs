@@ -1,8 +1,10 @@
-//! Meta-learning machinery: SGD with a tape of look-ahead steps and the exact second-order
-//! meta-gradient through them, and Adam for the meta-networks.
+//! Meta-learning machinery: SGD with look-ahead steps and the exact second-order meta-gradient
+//! through them, forward-mode differentiation for directional derivatives, and Adam for the
+//! meta-networks.
 
 pub mod adam;
+pub mod forward_ad;
 pub mod sgd;
 
 pub use adam::{Adam, AdamConfig};
-pub use sgd::{grads_or_zero, Sgd, SgdConfig, Tape};
+pub use sgd::{grads_or_zero, MetaPart, Recorded, Sgd, SgdConfig};

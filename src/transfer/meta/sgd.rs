@@ -1,5 +1,6 @@
-//! SGD with momentum and weight decay as PyTorch computes it, with a tape of look-ahead steps
-//! and the exact second-order meta-gradient through them (the official `MetaSGD` recursion).
+//! SGD with momentum and weight decay as PyTorch computes it; look-ahead steps that write into
+//! other leaves (so each step's graph stays valid and nothing needs rolling back), and the exact
+//! second-order meta-gradient through them (the official `MetaSGD` recursion).
 //!
 //! A parameter that an objective does not use takes a zero gradient, so weight decay and
 //! momentum still move it: the behaviour of the official code, whose recursion assumes it.
@@ -27,26 +28,24 @@ pub struct Sgd {
     bufs: Vec<Option<Tensor>>,
 }
 
-/// Parameter values and momentum buffers at one moment, for roll-back.
-pub struct SgdSnapshot {
-    params: Vec<Tensor>,
-    bufs: Vec<Option<Tensor>>,
+/// A recorded look-ahead step, as the meta-gradient differentiates it.
+pub enum Recorded<'a> {
+    /// The step's gradient, computed with a graph to the parameters it was taken at (`at`,
+    /// leaves nothing modifies afterwards) and to the meta-parameters; None where a parameter
+    /// does not enter the objective.
+    Graph {
+        /// The gradient, one entry per parameter.
+        grads: Vec<Option<Tensor>>,
+        /// The parameters the gradient was taken at.
+        at: Vec<Tensor>,
+    },
+    /// The first step, of which only d(g·u)/dφ is needed: a function from u (one tensor per
+    /// parameter) to that (one per meta-parameter, None where φ does not enter).
+    MetaOnly(MetaPart<'a>),
 }
 
-/// The look-ahead steps taken since [`Sgd::begin_lookahead`]: the parameters before each step
-/// and what was optimised at it.
-pub struct Tape<K> {
-    start: SgdSnapshot,
-    steps: Vec<(Vec<Tensor>, K)>,
-}
-
-fn copy_all(dst: &[Tensor], src: &[Tensor]) {
-    tch::no_grad(|| {
-        for (d, s) in dst.iter().zip(src) {
-            d.shallow_clone().copy_(s);
-        }
-    });
-}
+/// The mixed term of a first step: u ↦ d(∇θ L · u)/dφ.
+pub type MetaPart<'a> = Box<dyn FnOnce(&[Tensor]) -> Vec<Option<Tensor>> + 'a>;
 
 /// Gradients of `loss` with respect to `params`; an unused parameter gets zeros.
 pub fn grads_or_zero(loss: &Tensor, params: &[Tensor], create_graph: bool) -> Vec<Tensor> {
@@ -115,64 +114,92 @@ impl Sgd {
         });
     }
 
-    /// A copy of the current parameters and buffers.
-    pub fn snapshot(&self) -> SgdSnapshot {
-        SgdSnapshot {
-            params: self.params.iter().map(|p| p.detach().copy()).collect(),
-            bufs: self
-                .bufs
-                .iter()
-                .map(|b| b.as_ref().map(Tensor::copy))
-                .collect(),
-        }
-    }
-
-    /// Returns parameters and buffers to a snapshot.
-    pub fn restore(&mut self, snap: &SgdSnapshot) {
-        copy_all(&self.params, &snap.params);
-        self.bufs = snap
-            .bufs
+    /// The momentum buffers, zeros where a parameter has not stepped yet: PyTorch's first
+    /// momentum step sets the buffer to d, which is μ·0 + d.
+    pub fn momentum_or_zero(&self) -> Vec<Tensor> {
+        self.params
             .iter()
-            .map(|b| b.as_ref().map(Tensor::copy))
-            .collect();
+            .zip(&self.bufs)
+            .map(|(p, b)| match b {
+                Some(b) => b.shallow_clone(),
+                None => p.detach().zeros_like(),
+            })
+            .collect()
     }
 
-    /// Starts recording look-ahead steps; the state now is where [`Sgd::rollback`] returns.
-    pub fn begin_lookahead<K>(&self) -> Tape<K> {
-        Tape {
-            start: self.snapshot(),
-            steps: Vec::new(),
-        }
-    }
-
-    /// Takes a recorded step: `grads` are the gradients of the objective `kind` at the current
-    /// parameters.
-    pub fn record_step<K>(&mut self, tape: &mut Tape<K>, kind: K, grads: &[Tensor]) {
-        let before = if tape.steps.is_empty() {
-            tape.start
-                .params
-                .iter()
-                .map(Tensor::shallow_clone)
+    /// One look-ahead step, heavy-ball as the meta-gradient assumes, from the parameters `from`
+    /// with momentum `bufs` and gradients `grads` into the leaves `into`; the optimizer's own
+    /// parameters and buffers are left alone. Returns the new momentum.
+    pub fn step_into(
+        &self,
+        from: &[Tensor],
+        bufs: &[Tensor],
+        grads: &[Tensor],
+        into: &[Tensor],
+    ) -> Vec<Tensor> {
+        let SgdConfig {
+            lr,
+            momentum,
+            weight_decay,
+            ..
+        } = self.cfg;
+        tch::no_grad(|| {
+            from.iter()
+                .zip(bufs)
+                .zip(grads)
+                .zip(into)
+                .map(|(((p, b), g), dst)| {
+                    let p = p.detach();
+                    let d = if weight_decay != 0.0 {
+                        g.detach() + &p * weight_decay
+                    } else {
+                        g.detach()
+                    };
+                    let m = if momentum != 0.0 { b * momentum + d } else { d };
+                    dst.shallow_clone().copy_(&(p - &m * lr));
+                    m
+                })
                 .collect()
-        } else {
-            self.params.iter().map(|p| p.detach().copy()).collect()
-        };
-        tape.steps.push((before, kind));
-        self.step(grads);
+        })
     }
 
-    /// The meta-gradient: back-propagates `outer_grads` (d outer / d params after the last
-    /// recorded step) through every recorded step, exactly to second order including momentum
-    /// and weight decay, and returns d outer / d `meta` (zeros where unused). `objective(kind)`
-    /// must recompute the step's loss at the current parameters with a graph to `meta`.
-    /// The parameters are left as they were before the first recorded step only after
-    /// [`Sgd::rollback`].
-    pub fn meta_backward<K>(
-        &mut self,
-        tape: &Tape<K>,
+    /// A look-ahead step on `loss`, a function of the parameters `at`, into the leaves `into`,
+    /// its gradient kept with a graph for the meta-gradient. Returns the step as recorded and
+    /// the new momentum.
+    pub fn graph_step_into<'a>(
+        &self,
+        loss: &Tensor,
+        at: &[Tensor],
+        bufs: &[Tensor],
+        into: &[Tensor],
+    ) -> (Recorded<'a>, Vec<Tensor>) {
+        let grads: Vec<Option<Tensor>> = Tensor::run_backward(&[loss], at, true, true)
+            .into_iter()
+            .map(|g| g.defined().then_some(g))
+            .collect();
+        let flat: Vec<Tensor> = grads
+            .iter()
+            .zip(at)
+            .map(|(g, p)| g.as_ref().map_or_else(|| p.zeros_like(), Tensor::detach))
+            .collect();
+        let bufs = self.step_into(at, bufs, &flat, into);
+        let at = at.iter().map(Tensor::shallow_clone).collect();
+        (Recorded::Graph { grads, at }, bufs)
+    }
+
+    /// The meta-gradient: back-propagates `outer_grads` (d outer / d parameters after the last
+    /// step) through the recorded steps, exactly to second order including momentum and weight
+    /// decay, and returns d outer / d `meta` (zeros where unused).
+    ///
+    /// With u = −lr·a₀ + a₁ the adjoint of a step's momentum (a₀ of the parameters after it,
+    /// a₁ of its momentum), a step contributes d(g·u)/dφ to the result and, unless it is the
+    /// first, passes on a₀ ← a₀(1 − lr·wd) + wd·a₁ + H·u and a₁ ← μ·a₁ − lr·μ·a₀, where H·u
+    /// = d(g·u)/dθ comes from the step's graph.
+    pub fn meta_backward(
+        &self,
+        steps: Vec<Recorded>,
         outer_grads: Vec<Tensor>,
         meta: &[Tensor],
-        mut objective: impl FnMut(&K) -> Tensor,
     ) -> Vec<Tensor> {
         let SgdConfig {
             lr,
@@ -183,45 +210,64 @@ impl Sgd {
         let mut a0 = outer_grads;
         let mut a1: Vec<Tensor> = a0.iter().map(Tensor::zeros_like).collect();
         let mut meta_grad: Vec<Tensor> = meta.iter().map(|m| m.zeros_like().detach()).collect();
-        let n = self.params.len();
-        for (k, (before, kind)) in tape.steps.iter().enumerate().rev() {
-            copy_all(&self.params, before);
-            let loss = objective(kind);
-            let g = Tensor::run_backward(&[&loss], &self.params, true, true);
-            let mut x: Option<Tensor> = None;
-            for ((g, a0), a1) in g.iter().zip(&a0).zip(&a1) {
-                if g.defined() {
-                    let term = (g * (a0 * -lr + a1)).sum(g.kind());
-                    x = Some(match x {
-                        None => term,
-                        Some(acc) => acc + term,
-                    });
-                }
-            }
-            let Some(x) = x else { continue };
-            // At the first recorded step only the meta-gradient is still needed: differentiating
-            // X with respect to the parameters (the Hessian part) would be wasted work.
-            let first = k == 0;
-            let inputs: Vec<&Tensor> = if first {
-                meta.iter().collect()
-            } else {
-                self.params.iter().chain(meta).collect()
-            };
-            let hv = Tensor::run_backward(&[&x], &inputs, false, false);
-            let meta_part = if first { &hv[..] } else { &hv[n..] };
-            for (acc, d) in meta_grad.iter_mut().zip(meta_part) {
+        let add = |meta_grad: &mut Vec<Tensor>, parts: &[Tensor]| {
+            for (acc, d) in meta_grad.iter_mut().zip(parts) {
                 if d.defined() {
                     *acc = &*acc + d;
                 }
             }
-            if first {
-                break;
-            }
-            let (next0, next1): (Vec<Tensor>, Vec<Tensor>) = (0..n)
+        };
+        for (k, step) in steps.into_iter().enumerate().rev() {
+            let u: Vec<Tensor> = a0
+                .iter()
+                .zip(&a1)
+                .map(|(a0, a1)| (a0 * -lr + a1).detach())
+                .collect();
+            let hv = match step {
+                Recorded::MetaOnly(part) => {
+                    assert_eq!(k, 0, "only the first step may be recorded for φ alone");
+                    let parts: Vec<Tensor> = part(&u)
+                        .into_iter()
+                        .map(|d| d.unwrap_or_else(Tensor::new))
+                        .collect();
+                    add(&mut meta_grad, &parts);
+                    break;
+                }
+                Recorded::Graph { grads, at } => {
+                    let x = grads
+                        .iter()
+                        .zip(&u)
+                        .filter_map(|(g, u)| g.as_ref().map(|g| (g * u).sum(g.kind())))
+                        .reduce(|acc, t| acc + t);
+                    // At the first step only the meta-gradient is still needed: the Hessian
+                    // part would be wasted work.
+                    let first = k == 0;
+                    let hv = match x {
+                        Some(x) if x.requires_grad() => {
+                            let inputs: Vec<&Tensor> = if first {
+                                meta.iter().collect()
+                            } else {
+                                at.iter().chain(meta).collect()
+                            };
+                            Tensor::run_backward(&[&x], &inputs, false, false)
+                        }
+                        _ => Vec::new(),
+                    };
+                    let n = if first { 0 } else { at.len() };
+                    if hv.len() > n {
+                        add(&mut meta_grad, &hv[n..]);
+                    }
+                    if first {
+                        break;
+                    }
+                    hv
+                }
+            };
+            let (next0, next1): (Vec<Tensor>, Vec<Tensor>) = (0..a0.len())
                 .map(|i| {
                     let mut na0 = &a0[i] * (1.0 - lr * weight_decay) + &a1[i] * weight_decay;
-                    if hv[i].defined() {
-                        na0 += &hv[i];
+                    if let Some(h) = hv.get(i).filter(|h| h.defined()) {
+                        na0 += h;
                     }
                     let na1 = &a1[i] * momentum - &a0[i] * (lr * momentum);
                     (na0.detach(), na1.detach())
@@ -231,10 +277,5 @@ impl Sgd {
             a1 = next1;
         }
         meta_grad
-    }
-
-    /// Returns to the state before the first recorded step (parameters and buffers).
-    pub fn rollback<K>(&mut self, tape: Tape<K>) {
-        self.restore(&tape.start);
     }
 }

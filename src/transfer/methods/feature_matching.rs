@@ -12,6 +12,7 @@ use tch::{nn, Tensor};
 pub struct FeatureMatching {
     pairs: Vec<Pair>,
     convs: Vec<nn::Conv2D>,
+    prefix: Vec<String>,
 }
 
 impl FeatureMatching {
@@ -43,6 +44,27 @@ impl FeatureMatching {
         FeatureMatching {
             pairs: pairs.to_vec(),
             convs,
+            prefix: p.components().map(str::to_string).collect(),
+        }
+    }
+
+    /// A second set of the same convs (same shapes, same variable names) in `vs`, for a copy of
+    /// the trained state; the values are whatever is copied in later.
+    pub fn replicate(&self, vs: &nn::VarStore) -> Self {
+        let p = self.prefix.iter().fold(vs.root(), |p, c| p / c.as_str());
+        let convs = self
+            .convs
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let s = c.ws.size();
+                nn::conv2d(&p / i, s[1], s[0], 1, Default::default())
+            })
+            .collect();
+        FeatureMatching {
+            pairs: self.pairs.clone(),
+            convs,
+            prefix: self.prefix.clone(),
         }
     }
 
@@ -53,21 +75,42 @@ impl FeatureMatching {
 
     /// Per-pair, per-channel squared errors, (batch, C_m) each.
     pub fn channel_errors(&self, source: &[Tensor], target: &[Tensor]) -> Vec<Tensor> {
+        self.errors_of_resized(&self.resized(source, target), target)
+    }
+
+    /// Each pair's source map resized to its target map's size (the source's own map where the
+    /// sizes agree): constant for a batch, so computed once for every objective on it.
+    pub fn resized(&self, source: &[Tensor], target: &[Tensor]) -> Vec<Tensor> {
         self.pairs
             .iter()
-            .zip(&self.convs)
-            .map(|(p, conv)| {
+            .map(|p| {
                 let (s, t) = (&source[p.source], &target[p.target]);
                 let (sw, tw) = (s.size()[3], t.size()[3]);
-                let s = if sw == tw {
+                if sw == tw {
                     s.shallow_clone()
                 } else {
                     let scale = tw as f64 / sw as f64;
                     s.upsample_bilinear2d([t.size()[2], tw], false, scale, scale)
-                };
-                (s - t.apply(conv))
-                    .square()
-                    .mean_dim(&[2i64, 3][..], false, t.kind())
+                }
+            })
+            .collect()
+    }
+
+    /// [`FeatureMatching::channel_errors`] from the resized source maps of
+    /// [`FeatureMatching::resized`].
+    pub fn errors_of_resized(&self, resized: &[Tensor], target: &[Tensor]) -> Vec<Tensor> {
+        self.pairs
+            .iter()
+            .zip(&self.convs)
+            .zip(resized)
+            .map(|((p, conv), s)| {
+                let t = &target[p.target];
+                // (conv(t) − s)², the same numbers as (s − conv(t))², in one pass.
+                t.apply(conv).mse_loss(s, tch::Reduction::None).mean_dim(
+                    &[2i64, 3][..],
+                    false,
+                    t.kind(),
+                )
             })
             .collect()
     }
@@ -81,7 +124,17 @@ impl FeatureMatching {
         where_: Option<&[Tensor]>,
         beta: f64,
     ) -> Tensor {
-        let errs = self.channel_errors(source, target);
+        Self::loss_of_errors(&self.channel_errors(source, target), what, where_, beta)
+    }
+
+    /// [`FeatureMatching::loss`] of given per-pair, per-channel errors (or of their directional
+    /// derivatives, which it is linear in).
+    pub fn loss_of_errors(
+        errs: &[Tensor],
+        what: Option<&[Tensor]>,
+        where_: Option<&[Tensor]>,
+        beta: f64,
+    ) -> Tensor {
         let mut total: Option<Tensor> = None;
         for (i, e) in errs.iter().enumerate() {
             let per_sample = match what {
@@ -99,6 +152,6 @@ impl FeatureMatching {
                 Some(acc) => acc + term,
             });
         }
-        total.unwrap_or_else(|| Tensor::zeros([], (source[0].kind(), source[0].device())))
+        total.unwrap_or_else(|| Tensor::from(0.0))
     }
 }

@@ -6,9 +6,10 @@
 
 use super::feature_matching::FeatureMatching;
 use super::fm::{matching_per_source, named_params, state_tensor};
-use super::l2tww::{L2tww, L2twwConfig, SourceTerm};
+use super::l2tww::{L2tww, L2twwConfig, Lookahead, SourceTerm};
 use super::meta_networks::{LambdaActivation, MetaNetworks};
 use super::pairs::Pair;
+use super::replica::Replica;
 use super::schemes::PairScheme;
 use super::standardize::Standardization;
 use super::BuildContext;
@@ -62,6 +63,7 @@ pub struct L2t {
     matching: Vec<FeatureMatching>,
     meta_store: VarStore,
     meta: Vec<MetaNetworks>,
+    replicas: Vec<Replica>,
     meta_params: Vec<(String, Tensor)>,
     opt: MetaOptimizer,
     cfg: L2twwConfig,
@@ -110,6 +112,13 @@ impl L2t {
             ));
         }
         meta_store.set_kind(ctx.kind);
+        let replicas = {
+            let m: Vec<&FeatureMatching> = matching.iter().collect();
+            let stores: Vec<&VarStore> = branch_stores.iter().collect();
+            (0..=s.cfg.lookahead)
+                .map(|_| Replica::of_model(ctx.target, &m, &stores))
+                .collect::<Result<Vec<_>>>()?
+        };
         let mut meta_params: Vec<(String, Tensor)> = meta_store
             .variables()
             .into_iter()
@@ -146,6 +155,7 @@ impl L2t {
             matching,
             meta_store,
             meta,
+            replicas,
             meta_params,
             opt,
             cfg: s.cfg,
@@ -183,6 +193,22 @@ impl Method for L2t {
     }
 
     fn after_step(&mut self, step: AfterStep) -> Result<()> {
+        if step.sgd.cfg.nesterov {
+            return Err(Error::Invalid(format!(
+                "{}'s look-ahead uses heavy-ball momentum, as the official code: set `nesterov: false`",
+                self.name
+            )));
+        }
+        let lookahead = self
+            .replicas
+            .iter()
+            .map(|r| {
+                Ok(Lookahead {
+                    replica: r,
+                    params: r.aligned(step.sgd.params())?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
         let tensors: Vec<Tensor> = self
             .meta_params
             .iter()
@@ -199,6 +225,7 @@ impl Method for L2t {
             terms,
             meta_params: &tensors,
             buffers: step.buffers,
+            lookahead,
             cfg: self.cfg,
         };
         let (grad, _) = view.meta_gradient(step.sgd, step.sources, step.x, step.y);

@@ -1,15 +1,26 @@
 //! One L2T-ww iteration as the official loop runs it: an SGD step on CE + WFM; T look-ahead steps
-//! on WFM alone and one on CE, recorded; the meta-gradient of the final CE through those T+1
-//! steps (exact second order); an Adam step on the meta-networks; the roll-back of the target
-//! (parameters and momentum) to its state before the look-ahead. Source features are computed
+//! on WFM alone and one on CE; the meta-gradient of the final CE through those T+1 steps (exact
+//! second order); an Adam step on the meta-networks; the target left as it was before the
+//! look-ahead (parameters, momentum and batch-norm statistics). Source features are computed
 //! once per iteration and shared by every objective. With several sources (multi-source
 //! transfer) every source has its own 1×1 convs and meta-networks and their WFM terms add up.
+//!
+//! How it is computed: step k writes its parameters into replica k (`replica.rs`), so the live
+//! target is never modified and the graph of each step's gradient stays valid for the
+//! meta-gradient, which reuses it instead of recomputing the step. The first look-ahead step
+//! needs only its mixed term d(∇θ WFM · u)/dφ, which is linear in the directional derivatives
+//! of the per-channel errors along u: one forward-mode pass (`meta::forward_ad`) replaces a
+//! graph and a double backward there.
 
 use super::cross_entropy::cross_entropy;
 use super::feature_matching::FeatureMatching;
 use super::meta_networks::MetaNetworks;
+use super::replica::Replica;
 use crate::models::Network;
-use crate::transfer::meta::{grads_or_zero, Adam, Sgd, Tape};
+use crate::transfer::meta::forward_ad::with_dual_level;
+use crate::transfer::meta::{grads_or_zero, Adam, Recorded, Sgd};
+use std::cell::OnceCell;
+use std::rc::Rc;
 use tch::Tensor;
 
 /// Hyper-parameters of the L2T-ww iteration.
@@ -60,8 +71,25 @@ pub struct L2tww<'a> {
     /// The target's non-trained state (batch-norm running statistics): the look-ahead's
     /// forward passes move it, and the roll-back restores it, as the official code does.
     pub buffers: &'a [Tensor],
+    /// Where the look-ahead steps write: T + 1 replicas (or more), each with its parameters in
+    /// the optimizer's order.
+    pub lookahead: Vec<Lookahead<'a>>,
     /// Hyper-parameters.
     pub cfg: L2twwConfig,
+}
+
+/// A replica and its parameters in the optimizer's order.
+pub struct Lookahead<'a> {
+    /// The replica.
+    pub replica: &'a Replica,
+    /// Its parameters, aligned with the optimizer's.
+    pub params: Vec<Tensor>,
+}
+
+/// A network with one set of 1×1 convs per source: the live target or a replica.
+struct State<'b> {
+    net: &'b dyn Network,
+    matching: Vec<&'b FeatureMatching>,
 }
 
 impl L2tww<'_> {
@@ -77,78 +105,203 @@ impl L2tww<'_> {
         });
     }
 
-    /// β·Σ_sources WFM for the target's features.
-    pub fn wfm(&self, sources: &[Vec<Tensor>], target: &[Tensor]) -> Tensor {
-        let mut terms = self
-            .terms
-            .iter()
-            .zip(sources)
-            .map(|(t, s)| t.meta.weighted_loss(t.matching, s, target, self.cfg.beta));
-        let first = terms.next().expect("at least one source");
-        terms.fold(first, |acc, t| acc + t)
+    fn live(&self) -> State<'_> {
+        State {
+            net: self.target,
+            matching: self.terms.iter().map(|t| t.matching).collect(),
+        }
     }
 
-    fn objective(&self, obj: Objective, sources: &[Vec<Tensor>], x: &Tensor, y: &Tensor) -> Tensor {
-        let out = self.target.forward_t(x, true);
+    fn replica(&self, k: usize) -> State<'_> {
+        let r = self.lookahead[k].replica;
+        State {
+            net: r.net.as_ref(),
+            matching: r.matching.iter().collect(),
+        }
+    }
+
+    /// β·Σ_sources WFM for the target's features.
+    pub fn wfm(&self, sources: &[Vec<Tensor>], target: &[Tensor]) -> Tensor {
+        let resized = self.resized(sources, target);
+        self.wfm_with(&self.live().matching, sources, &resized, target)
+    }
+
+    /// Per source, each pair's source map resized to the target's (all 1×1-conv sets have the
+    /// same pairs, so the live ones tell).
+    fn resized(&self, sources: &[Vec<Tensor>], target: &[Tensor]) -> Vec<Vec<Tensor>> {
+        self.terms
+            .iter()
+            .zip(sources)
+            .map(|(t, s)| t.matching.resized(s, target))
+            .collect()
+    }
+
+    fn wfm_with(
+        &self,
+        matching: &[&FeatureMatching],
+        sources: &[Vec<Tensor>],
+        resized: &[Vec<Tensor>],
+        target: &[Tensor],
+    ) -> Tensor {
+        self.terms
+            .iter()
+            .zip(matching)
+            .zip(sources.iter().zip(resized))
+            .map(|((t, m), (s, r))| {
+                let errs = m.errors_of_resized(r, target);
+                t.meta.weighted_loss_of_errors(&errs, s, self.cfg.beta)
+            })
+            .reduce(|acc, t| acc + t)
+            .expect("at least one source")
+    }
+
+    /// The loss `obj` of `state` on the batch; `resized` caches the resized source maps.
+    fn objective(
+        &self,
+        state: &State,
+        obj: Objective,
+        sources: &[Vec<Tensor>],
+        resized: &OnceCell<Vec<Vec<Tensor>>>,
+        x: &Tensor,
+        y: &Tensor,
+    ) -> Tensor {
+        let out = state.net.forward_t(x, true);
         match obj {
-            Objective::Wfm => self.wfm(sources, &out.features),
+            Objective::Wfm => {
+                let r = resized.get_or_init(|| self.resized(sources, &out.features));
+                self.wfm_with(&state.matching, sources, r, &out.features)
+            }
             Objective::Ce => cross_entropy(&out.logits, y),
         }
     }
 
-    /// Takes the recorded look-ahead steps (T on WFM, one on CE) and returns the tape and the
-    /// CE after them.
-    fn lookahead(
+    /// d(∇θ WFM(θ) · u)/dφ at the live parameters `live`: the directional derivatives of the
+    /// per-channel errors along u (forward mode), weighted by w and λ, differentiated to φ.
+    fn first_step_meta_part(
         &self,
-        sgd: &mut Sgd,
         sources: &[Vec<Tensor>],
+        resized: &OnceCell<Vec<Vec<Tensor>>>,
         x: &Tensor,
-        y: &Tensor,
-    ) -> (Tape<Objective>, Tensor) {
-        let mut tape = sgd.begin_lookahead();
-        let steps = std::iter::repeat_n(Objective::Wfm, self.cfg.lookahead).chain([Objective::Ce]);
-        for obj in steps {
-            let loss = self.objective(obj, sources, x, y);
-            let g = grads_or_zero(&loss, sgd.params(), false);
-            sgd.record_step(&mut tape, obj, &g);
-        }
-        let outer = self.objective(Objective::Ce, sources, x, y);
-        (tape, outer)
+        live: &[Tensor],
+        u: &[Tensor],
+    ) -> Vec<Option<Tensor>> {
+        let derivs: Vec<Vec<Tensor>> = with_dual_level(|level| {
+            level.set_tangents(live, u);
+            tch::no_grad(|| {
+                let out = self.target.forward_t(x, true);
+                let r = resized.get_or_init(|| self.resized(sources, &out.features));
+                self.terms
+                    .iter()
+                    .zip(r)
+                    .map(|(t, r)| {
+                        t.matching
+                            .errors_of_resized(r, &out.features)
+                            .iter()
+                            .map(|e| level.tangent(e))
+                            .collect()
+                    })
+                    .collect()
+            })
+        });
+        let mixed = self
+            .terms
+            .iter()
+            .zip(&derivs)
+            .zip(sources)
+            .map(|((t, d), s)| t.meta.weighted_loss_of_errors(d, s, self.cfg.beta))
+            .reduce(|acc, t| acc + t)
+            .expect("at least one source");
+        Tensor::run_backward(&[&mixed], self.meta_params, false, false)
+            .into_iter()
+            .map(|g| g.defined().then_some(g))
+            .collect()
     }
 
-    /// The CE after the look-ahead steps; the target is rolled back afterwards. (What the
-    /// meta-gradient differentiates: useful for checking it numerically.)
+    /// Takes the look-ahead steps (T on WFM, one on CE), each into its replica, and returns
+    /// them as the meta-gradient needs them (with `record`) and the CE after them.
+    fn lookahead_steps<'s>(
+        &'s self,
+        sgd: &Sgd,
+        sources: &'s [Vec<Tensor>],
+        x: &'s Tensor,
+        y: &Tensor,
+        record: bool,
+    ) -> (Vec<Recorded<'s>>, Tensor) {
+        let steps: Vec<Objective> = std::iter::repeat_n(Objective::Wfm, self.cfg.lookahead)
+            .chain([Objective::Ce])
+            .collect();
+        assert!(
+            self.lookahead.len() >= steps.len(),
+            "the look-ahead needs {} replicas, it has {}",
+            steps.len(),
+            self.lookahead.len()
+        );
+        let live: Vec<Tensor> = sgd.params().iter().map(Tensor::shallow_clone).collect();
+        let mut bufs = sgd.momentum_or_zero();
+        let mut recorded = Vec::new();
+        let resized = Rc::new(OnceCell::new());
+        for (k, &obj) in steps.iter().enumerate() {
+            let (state, at) = if k == 0 {
+                (self.live(), &live)
+            } else {
+                (self.replica(k - 1), &self.lookahead[k - 1].params)
+            };
+            let loss = self.objective(&state, obj, sources, &resized, x, y);
+            let into = &self.lookahead[k].params;
+            if k == 0 || !record {
+                let g = grads_or_zero(&loss, at, false);
+                bufs = sgd.step_into(at, &bufs, &g, into);
+                if record {
+                    let live = live.iter().map(Tensor::shallow_clone).collect::<Vec<_>>();
+                    let resized = Rc::clone(&resized);
+                    recorded.push(Recorded::MetaOnly(match obj {
+                        Objective::Wfm => Box::new(move |u: &[Tensor]| {
+                            self.first_step_meta_part(sources, &resized, x, &live, u)
+                        }),
+                        Objective::Ce => Box::new(|_: &[Tensor]| Vec::new()),
+                    }));
+                }
+            } else {
+                let (step, next) = sgd.graph_step_into(&loss, at, &bufs, into);
+                bufs = next;
+                recorded.push(step);
+            }
+        }
+        let last = self.replica(steps.len() - 1);
+        let outer = self.objective(&last, Objective::Ce, sources, &resized, x, y);
+        (recorded, outer)
+    }
+
+    /// The CE after the look-ahead steps, the target left as it was. (What the meta-gradient
+    /// differentiates: useful for checking it numerically.)
     pub fn outer_after_lookahead(
         &self,
-        sgd: &mut Sgd,
+        sgd: &Sgd,
         sources: &[Vec<Tensor>],
         x: &Tensor,
         y: &Tensor,
     ) -> f64 {
         let saved = self.save_buffers();
-        let (tape, outer) = self.lookahead(sgd, sources, x, y);
-        sgd.rollback(tape);
+        let (_, outer) = self.lookahead_steps(sgd, sources, x, y, false);
         self.restore_buffers(&saved);
         f64::try_from(&outer).unwrap_or(f64::NAN)
     }
 
     /// The meta-gradient d CE(after look-ahead) / d φ, exact to second order, and that CE; the
-    /// target is rolled back to its state before the look-ahead.
+    /// target is left as it was before the look-ahead.
     pub fn meta_gradient(
         &self,
-        sgd: &mut Sgd,
+        sgd: &Sgd,
         sources: &[Vec<Tensor>],
         x: &Tensor,
         y: &Tensor,
     ) -> (Vec<Tensor>, f64) {
         let saved = self.save_buffers();
-        let (tape, outer) = self.lookahead(sgd, sources, x, y);
+        let (recorded, outer) = self.lookahead_steps(sgd, sources, x, y, true);
         let outer_ce = f64::try_from(&outer).unwrap_or(f64::NAN);
-        let a0 = grads_or_zero(&outer, sgd.params(), false);
-        let meta_grad = sgd.meta_backward(&tape, a0, self.meta_params, |obj| {
-            self.objective(*obj, sources, x, y)
-        });
-        sgd.rollback(tape);
+        let last = &self.lookahead[recorded.len() - 1].params;
+        let a0 = grads_or_zero(&outer, last, false);
+        let meta_grad = sgd.meta_backward(recorded, a0, self.meta_params);
         self.restore_buffers(&saved);
         (meta_grad, outer_ce)
     }

@@ -208,8 +208,13 @@ impl MetaNetworks {
         target: &[Tensor],
         beta: f64,
     ) -> Tensor {
+        self.weighted_loss_of_errors(&matching.channel_errors(source, target), source, beta)
+    }
+
+    /// β·WFM of given per-pair, per-channel errors (or of their directional derivatives).
+    pub fn weighted_loss_of_errors(&self, errs: &[Tensor], source: &[Tensor], beta: f64) -> Tensor {
         let w = self.what(source);
         let l = self.where_(source);
-        matching.loss(source, target, Some(&w), l.as_deref(), beta)
+        FeatureMatching::loss_of_errors(errs, Some(&w), l.as_deref(), beta)
     }
 }

@@ -13,6 +13,7 @@ pub mod lwf;
 pub mod meta_networks;
 pub mod pairs;
 pub mod plain;
+pub mod replica;
 pub mod schemes;
 pub mod spec;
 pub mod standardize;
