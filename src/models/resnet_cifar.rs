@@ -12,7 +12,7 @@ use tch::nn;
 
 /// Blocks per stage for a depth, or an error for a depth that is not 6n+2 with n ≥ 1.
 pub fn blocks_per_stage(depth: usize) -> Result<usize> {
-    if depth < 8 || (depth - 2) % 6 != 0 {
+    if depth < 8 || !(depth - 2).is_multiple_of(6) {
         return Err(Error::Invalid(format!(
             "resnet{depth}: a CIFAR ResNet's depth is 6n+2 (20, 32, 44, 56, 110)"
         )));

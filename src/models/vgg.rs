@@ -10,6 +10,7 @@ use tch::{nn, nn::Init, Tensor};
 /// Configuration B of the official code: channel counts, 0 for a max-pool.
 const VGG9: [i64; 13] = [64, 0, 128, 0, 256, 256, 0, 512, 512, 0, 512, 512, 0];
 
+#[allow(clippy::large_enum_variant)] // a handful per network, never moved in bulk
 enum Layer {
     Conv(nn::Conv2D, nn::BatchNorm),
     Pool,

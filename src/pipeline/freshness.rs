@@ -8,6 +8,7 @@ use crate::error::Result;
 
 /// Fresh (with its entry) or stale (with the reasons).
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // one per planned instance
 pub enum Freshness {
     /// The output is in the cache.
     Fresh(Entry),

@@ -32,7 +32,7 @@ pub fn reachable(pipelines_dir: &Path, hashes: &FileHashes) -> Result<BTreeSet<K
     let mut keys = BTreeSet::new();
     for f in pipeline_files(pipelines_dir)? {
         let plan = Plan::new(PipelineSpec::read(&f)?, hashes)?;
-        keys.extend(plan.instances.iter().map(|i| i.key.clone()));
+        keys.extend(plan.instances.iter().map(|i| i.key));
     }
     Ok(keys)
 }
