@@ -1,8 +1,9 @@
 //! `l2t-w` and `l2t-ww` as a method on the engine: the matching term (weighted by w, and by λ for
 //! L2T-ww) is added to the cross-entropy, and after every SGD step the meta-networks take their
-//! meta-gradient step (look-ahead, exact second order, roll-back; see `l2tww`). With several
-//! sources each has its own 1×1 convs and meta-networks. Over the validation set it records the
-//! mean λ and the mean entropy of w of every pair.
+//! meta-gradient step (look-ahead into T + 1 replicas of the target, exact second order, the
+//! target left as it was; see `l2tww`). With several sources each has its own 1×1 convs and
+//! meta-networks. Over the validation set it records the mean λ and the mean entropy of w of
+//! every pair.
 
 use super::feature_matching::FeatureMatching;
 use super::fm::{matching_per_source, named_params, state_tensor};

@@ -68,8 +68,9 @@ pub struct L2tww<'a> {
     pub terms: Vec<SourceTerm<'a>>,
     /// The meta-networks' parameters, in the order of `meta_opt`.
     pub meta_params: &'a [Tensor],
-    /// The target's non-trained state (batch-norm running statistics): the look-ahead's
-    /// forward passes move it, and the roll-back restores it, as the official code does.
+    /// The target's non-trained state (batch-norm running statistics): the forward passes at
+    /// the live parameters (the first look-ahead step and its forward-mode pass) move it, and it
+    /// is restored afterwards, as the official roll-back restores it.
     pub buffers: &'a [Tensor],
     /// Where the look-ahead steps write: T + 1 replicas (or more), each with its parameters in
     /// the optimizer's order.
