@@ -79,6 +79,7 @@ pub fn external(kind: Kind, params: &Map<String, Value>, base: &Path) -> Externa
     match kind {
         Kind::Dataset => dataset::external(params, base),
         Kind::Import => import::external(params, base),
+        Kind::Train => train::external(params),
         _ => External::default(),
     }
 }

@@ -3,7 +3,7 @@
 //! from its last checkpoint) and commits `summary.json`, `metrics.parquet` and
 //! `target.safetensors`.
 
-use super::{params_of, typed, Ctx};
+use super::{params_of, typed, Ctx, External};
 use crate::device::DeviceChoice;
 use crate::error::{Error, Result};
 use crate::models::Arch;
@@ -64,6 +64,26 @@ fn scratch() -> MethodSpec {
 }
 fn batch() -> usize {
     64
+}
+
+/// The version of the L2T iteration's implementation. Its float32 roundings differ between
+/// versions (the float64 results agree), so a cached L2T training is computed again when it
+/// changes; other methods keep their entries. 2: look-ahead into replicas, forward mode.
+const L2T_IMPLEMENTATION: u32 = 2;
+
+/// Key parts beyond the parameters: for `l2t-w`/`l2t-ww`, the iteration's implementation.
+pub fn external(params: &Map<String, Value>) -> External {
+    let method = match params.get("method") {
+        Some(Value::String(s)) => s.as_str(),
+        Some(Value::Object(m)) => m.keys().next().map_or("", String::as_str),
+        _ => "",
+    };
+    let mut ext = External::default();
+    if method.starts_with("l2t-") {
+        ext.params
+            .push(("implementation.l2t".into(), Value::from(L2T_IMPLEMENTATION)));
+    }
+    ext
 }
 
 pub fn check(params: &Map<String, Value>) -> Result<(), (Vec<String>, String)> {
@@ -192,4 +212,30 @@ pub fn run(ctx: &mut Ctx) -> Result<Value> {
         "seed": p.seed,
         "device": summary.device,
     }))
+}
+
+#[cfg(test)]
+mod implementation_tests {
+    use super::*;
+
+    fn method(v: Value) -> Map<String, Value> {
+        let mut m = Map::new();
+        m.insert("method".into(), v);
+        m
+    }
+
+    #[test]
+    fn only_l2t_trainings_carry_the_iteration_version_in_their_key() {
+        for m in [json!("l2t-ww"), json!({"l2t-w": {"T": 3}})] {
+            let ext = external(&method(m.clone()));
+            assert_eq!(
+                ext.params,
+                vec![("implementation.l2t".to_string(), json!(L2T_IMPLEMENTATION))],
+                "{m}"
+            );
+        }
+        for m in [json!("scratch"), json!({"fm": {"beta": 1.0}}), json!("at")] {
+            assert!(external(&method(m.clone())).params.is_empty(), "{m}");
+        }
+    }
 }

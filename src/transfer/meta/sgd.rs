@@ -114,6 +114,11 @@ impl Sgd {
         });
     }
 
+    /// Learning rate, momentum and weight decay: what a look-ahead step and its meta-gradient use.
+    fn heavy_ball(&self) -> (f64, f64, f64) {
+        (self.cfg.lr, self.cfg.momentum, self.cfg.weight_decay)
+    }
+
     /// The momentum buffers, zeros where a parameter has not stepped yet: PyTorch's first
     /// momentum step sets the buffer to d, which is μ·0 + d.
     pub fn momentum_or_zero(&self) -> Vec<Tensor> {
@@ -137,12 +142,7 @@ impl Sgd {
         grads: &[Tensor],
         into: &[Tensor],
     ) -> Vec<Tensor> {
-        let SgdConfig {
-            lr,
-            momentum,
-            weight_decay,
-            ..
-        } = self.cfg;
+        let (lr, momentum, weight_decay) = self.heavy_ball();
         tch::no_grad(|| {
             from.iter()
                 .zip(bufs)
@@ -201,12 +201,7 @@ impl Sgd {
         outer_grads: Vec<Tensor>,
         meta: &[Tensor],
     ) -> Vec<Tensor> {
-        let SgdConfig {
-            lr,
-            momentum,
-            weight_decay,
-            ..
-        } = self.cfg;
+        let (lr, momentum, weight_decay) = self.heavy_ball();
         let mut a0 = outer_grads;
         let mut a1: Vec<Tensor> = a0.iter().map(Tensor::zeros_like).collect();
         let mut meta_grad: Vec<Tensor> = meta.iter().map(|m| m.zeros_like().detach()).collect();
