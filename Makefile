@@ -82,7 +82,8 @@ conformance: build
 # Fashion-MNIST comes from Debian's package; the studies install it when it is missing.
 FASHION_MNIST := /usr/share/datasets/fashion-mnist
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-JOBS ?= $(shell nproc)
+# Parallel stages: every core (nproc alone would follow OMP_NUM_THREADS).
+JOBS ?= $(shell env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc)
 STUDY := $(if $(filter paper,$(PROFILE)),pipelines/limited-data-paper.yaml,pipelines/limited-data.yaml)
 
 fashion-mnist:
