@@ -106,16 +106,11 @@ fn pipeline_reruns_exactly_what_changed() {
     );
     assert!(p.dir.path().join("results/p/table.md").exists());
 
-    // Nothing changed: nothing runs, and the no-op answers quickly.
-    let t0 = Instant::now();
+    // Nothing changed: nothing runs. (How fast the no-op answers is a speed goal, measured by
+    // hand rather than by a timed test, which a loaded machine makes flaky.)
     let (out, err) = p.run();
-    let noop = t0.elapsed();
     assert!(started(&err).is_empty(), "{err}");
     assert!(out.contains("0 ran, 7 fresh"), "{out}");
-    assert!(
-        noop < Duration::from_secs(1),
-        "an unchanged pipeline took {noop:?}"
-    );
 
     // A comment and formatting: nothing runs.
     p.write(&format!(
