@@ -158,59 +158,55 @@ pub fn submit(
             continue;
         }
         let log = log_path(store, plan, inst);
-        if let (Some(&id), false) = (live.get(&inst.key.to_string()), forced) {
-            job_of.insert(inst.id, id);
-            subs.push(Submitted {
-                instance: inst.name.clone(),
-                key: inst.key.to_string(),
-                job: id.0,
-                log,
-            });
-            continue;
-        }
-        if let Some(m) = inst.missing.first() {
-            return Err(Error::Invalid(format!(
-                "{} reads {}, which does not exist",
-                inst.name,
-                m.display()
-            )));
-        }
-        let res = settings.resources(&inst.kind.to_string());
-        let threads = res.cpus.unwrap_or(1) as usize;
-        let device = if res.gpus.unwrap_or(0) > 0 && inst.kind.uses_device() {
-            "cuda"
+        // Still queued or running from an earlier submission: keep that job.
+        let queued = live.get(&inst.key.to_string()).filter(|_| !forced).copied();
+        let id = if let Some(id) = queued {
+            id
         } else {
-            "cpu"
+            if let Some(m) = inst.missing.first() {
+                return Err(Error::Invalid(format!(
+                    "{} reads {}, which does not exist",
+                    inst.name,
+                    m.display()
+                )));
+            }
+            let res = settings.resources(&inst.kind.to_string());
+            let threads = res.cpus.unwrap_or(1) as usize;
+            let device = if res.gpus.unwrap_or(0) > 0 && inst.kind.uses_device() {
+                "cuda"
+            } else {
+                "cpu"
+            };
+            let job = job_for(plan, store, inst, device, threads, forced)?;
+            let job_path = jobs_dir.join(format!("{}.json", inst.key));
+            job.write(&job_path)?;
+            let deps: Vec<JobId> = inst
+                .inputs
+                .iter()
+                .flat_map(|(_, v)| v.iter())
+                .filter_map(|u| job_of.get(u).copied())
+                .collect();
+            let body = format!(
+                "exec '{}' --threads {threads} exec-stage '{}'",
+                exe.display(),
+                job_path.display()
+            );
+            let spec = JobSpec {
+                name: format!("l2tww-{}", inst.key.short()),
+                script_body: body,
+                workdir: store.root().to_path_buf(),
+                log_path: log.clone(),
+                dependencies: deps,
+                partition: res.partition,
+                gpus: res.gpus,
+                cpus: res.cpus,
+                mem: res.mem,
+                time: res.time,
+                extra_lines: res.extra,
+                setup: settings.setup.clone(),
+            };
+            client.submit(&spec)?
         };
-        let job = job_for(plan, store, inst, device, threads, forced)?;
-        let job_path = jobs_dir.join(format!("{}.json", inst.key));
-        job.write(&job_path)?;
-        let deps: Vec<JobId> = inst
-            .inputs
-            .iter()
-            .flat_map(|(_, v)| v.iter())
-            .filter_map(|u| job_of.get(u).copied())
-            .collect();
-        let body = format!(
-            "exec '{}' --threads {threads} exec-stage '{}'",
-            exe.display(),
-            job_path.display()
-        );
-        let spec = JobSpec {
-            name: format!("l2tww-{}", inst.key.short()),
-            script_body: body,
-            workdir: store.root().to_path_buf(),
-            log_path: log.clone(),
-            dependencies: deps,
-            partition: res.partition,
-            gpus: res.gpus,
-            cpus: res.cpus,
-            mem: res.mem,
-            time: res.time,
-            extra_lines: res.extra,
-            setup: settings.setup.clone(),
-        };
-        let id = client.submit(&spec)?;
         job_of.insert(inst.id, id);
         subs.push(Submitted {
             instance: inst.name.clone(),

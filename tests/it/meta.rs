@@ -172,13 +172,17 @@ fn directional_check(
     sgd.step(&g);
 
     let before: Vec<Tensor> = sgd.params().iter().map(|p| p.detach().copy()).collect();
-    let momentum: Vec<Tensor> = sgd.momentum_or_zero().iter().map(Tensor::copy).collect();
+    let momentum: Vec<Tensor> = sgd
+        .buffers()
+        .iter()
+        .map(|b| b.as_ref().unwrap().copy())
+        .collect();
     let (grad, outer) = step.meta_gradient(&sgd, &src, &x, &y);
     // The look-ahead wrote into the replicas: the live parameters and momentum are untouched.
     for (p, b) in sgd.params().iter().zip(&before) {
         assert!(p.equal(b), "a live parameter moved during the look-ahead");
     }
-    for (m, b) in sgd.momentum_or_zero().iter().zip(&momentum) {
+    for (m, b) in sgd.buffers().iter().flatten().zip(&momentum) {
         assert!(m.equal(b), "a momentum buffer moved during the look-ahead");
     }
     let dir: Vec<Tensor> = phi.iter().map(|p| p.randn_like()).collect();

@@ -3,12 +3,11 @@
 //! byte-stability of the statistics, the subset choice of training, the standardised
 //! meta-network inputs, and the `l2tww stats` command.
 
-use crate::util::{l2tww, text};
+use crate::util::{l2tww, quadrant_samples, text, write_quadrants};
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Float32Type, Float64Type, Int64Type, UInt64Type};
 use arrow_array::{Array, RecordBatch};
-use l2tww::data::sample::{Encoding, Sample};
-use l2tww::data::store::write_split;
+use l2tww::data::sample::Sample;
 use l2tww::data::{Store, Subset};
 use l2tww::models::{weights, Arch, Model};
 use l2tww::transfer::methods::meta_networks::{MetaNetworks, Standardization};
@@ -23,49 +22,11 @@ use tch::{Device, Kind, Tensor};
 const MEAN: [f64; 3] = [0.485, 0.456, 0.406];
 const STD: [f64; 3] = [0.229, 0.224, 0.225];
 
-/// 40 RGB 32×32 images whose class (0–3) is the brightest quadrant, with noise; a resnet20.
+/// 40 quadrant images (see `util::quadrant_samples`) as a split, and a resnet20.
 fn fixture(dir: &Path) -> (PathBuf, PathBuf, Vec<Sample>) {
-    let mut state = 7u64;
-    let mut next = || {
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (state >> 56) as u8
-    };
-    let samples: Vec<Sample> = (0..40)
-        .map(|i| {
-            let label = (i % 4) as i64;
-            let (r0, c0) = ((label / 2) * 16, (label % 2) * 16);
-            let mut bytes = vec![0u8; 32 * 32 * 3];
-            for r in 0..32i64 {
-                for c in 0..32i64 {
-                    let lit = (r0..r0 + 16).contains(&r) && (c0..c0 + 16).contains(&c);
-                    for k in 0..3 {
-                        bytes[((r * 32 + c) * 3 + k) as usize] =
-                            if lit { 150 } else { 40 } + next() / 3;
-                    }
-                }
-            }
-            Sample {
-                index: 100 + i as u64,
-                label,
-                height: 32,
-                width: 32,
-                channels: 3,
-                encoding: Encoding::Raw,
-                bytes,
-            }
-        })
-        .collect();
+    let samples = quadrant_samples(40, 7, 100);
     let split = dir.join("train.parquet");
-    let classes: Vec<String> = (0..4).map(|c| format!("q{c}")).collect();
-    write_split(
-        &split,
-        &samples,
-        &classes,
-        &serde_json::json!({"dataset": "q"}),
-    )
-    .unwrap();
+    write_quadrants(&split, &samples);
     tch::manual_seed(11);
     let model = Model::new(Arch::CifarResNet(20), 10, Device::Cpu, Kind::Float).unwrap();
     let ckpt = dir.join("source.safetensors");

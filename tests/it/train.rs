@@ -2,9 +2,7 @@
 //! metrics and weights; a run killed after a checkpoint and started again ends with exactly the
 //! numbers and weights of an uninterrupted run; bad configurations get clear errors.
 
-use crate::util::text;
-use l2tww::data::sample::{Encoding, Sample};
-use l2tww::data::store::write_split;
+use crate::util::{quadrant_samples, text, write_quadrants};
 use l2tww::models::weights::WeightFile;
 use l2tww::models::{weights, Arch, Model};
 use std::path::Path;
@@ -12,52 +10,9 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 use tch::{Device, Kind};
 
-/// 32×32 RGB images whose class (0–3) is the brightest quadrant, with a little noise.
+/// `n` quadrant images (see `util::quadrant_samples`) as a Parquet split.
 fn quadrant_split(path: &Path, n: usize, seed: u64) {
-    let mut state = seed
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
-    let mut next = || {
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (state >> 56) as u8
-    };
-    let samples: Vec<Sample> = (0..n)
-        .map(|i| {
-            let label = (i % 4) as i64;
-            let (r0, c0) = ((label / 2) * 16, (label % 2) * 16);
-            let mut bytes = vec![0u8; 32 * 32 * 3];
-            for r in 0..32 {
-                for c in 0..32 {
-                    let lit = (r as i64 - r0) >= 0
-                        && (r as i64 - r0) < 16
-                        && (c as i64 - c0) >= 0
-                        && (c as i64 - c0) < 16;
-                    for k in 0..3 {
-                        bytes[(r * 32 + c) * 3 + k] = if lit { 160 } else { 40 } + next() / 4;
-                    }
-                }
-            }
-            Sample {
-                index: i as u64,
-                label,
-                height: 32,
-                width: 32,
-                channels: 3,
-                encoding: Encoding::Raw,
-                bytes,
-            }
-        })
-        .collect();
-    let classes: Vec<String> = (0..4).map(|c| format!("q{c}")).collect();
-    write_split(
-        path,
-        &samples,
-        &classes,
-        &serde_json::json!({"dataset": "quadrants"}),
-    )
-    .unwrap();
+    write_quadrants(path, &quadrant_samples(n, seed, 0));
 }
 
 /// Writes the splits, a source checkpoint (a copy of `source` when given, so that two runs share

@@ -39,7 +39,7 @@ pub fn run(file: &WeightFile) -> Result<Vec<(String, Vec<Group>)>> {
                 .collect()
         }))
         .collect();
-    let mut bufs = sgd.momentum_or_zero();
+    let mut bufs: Vec<Option<Tensor>> = sgd.buffers().iter().map(|_| None).collect();
     let mut recorded = Vec::new();
     for k in 0..steps {
         let (step, next) = sgd.graph_step_into(&inner(&sets[k]), &sets[k], &bufs, &sets[k + 1]);

@@ -20,6 +20,32 @@ pub struct SgdConfig {
     pub nesterov: bool,
 }
 
+impl SgdConfig {
+    /// The step direction for parameter `p` with gradient `g` and momentum buffer `buf` (None
+    /// before its first step), and the new buffer (None without momentum), as PyTorch's SGD:
+    /// d = g + wd·p; b = μ·b + d (b = d at first); the direction is b, or d + μ·b with Nesterov.
+    fn direction(&self, p: &Tensor, g: &Tensor, buf: Option<&Tensor>) -> (Tensor, Option<Tensor>) {
+        let d = if self.weight_decay != 0.0 {
+            g + p * self.weight_decay
+        } else {
+            g.shallow_clone()
+        };
+        if self.momentum == 0.0 {
+            return (d, None);
+        }
+        let b = match buf {
+            None => d.copy(),
+            Some(b) => b * self.momentum + &d,
+        };
+        let dir = if self.nesterov {
+            d + &b * self.momentum
+        } else {
+            b.shallow_clone()
+        };
+        (dir, Some(b))
+    }
+}
+
 /// SGD state over a fixed list of parameters.
 pub struct Sgd {
     /// Hyper-parameters; `lr` may change between steps (schedules).
@@ -81,68 +107,33 @@ impl Sgd {
 
     /// One step with the given gradients (one per parameter, detached).
     pub fn step(&mut self, grads: &[Tensor]) {
-        let SgdConfig {
-            lr,
-            momentum,
-            weight_decay,
-            nesterov,
-        } = self.cfg;
+        let lr = self.cfg.lr;
         tch::no_grad(|| {
             for ((p, g), buf) in self.params.iter().zip(grads).zip(self.bufs.iter_mut()) {
-                let mut d = if weight_decay != 0.0 {
-                    g + p * weight_decay
-                } else {
-                    g.shallow_clone()
-                };
-                if momentum != 0.0 {
-                    let b = match buf.take() {
-                        None => d.copy(),
-                        Some(b) => b * momentum + &d,
-                    };
-                    d = if nesterov {
-                        d + &b * momentum
-                    } else {
-                        b.shallow_clone()
-                    };
-                    *buf = Some(b);
-                }
+                let (dir, b) = self.cfg.direction(p, g, buf.as_ref());
+                *buf = b;
                 let _ = p
                     .shallow_clone()
-                    .f_sub_(&(d * lr))
+                    .f_sub_(&(dir * lr))
                     .expect("parameter update");
             }
         });
     }
 
-    /// Learning rate, momentum and weight decay: what a look-ahead step and its meta-gradient use.
-    fn heavy_ball(&self) -> (f64, f64, f64) {
-        (self.cfg.lr, self.cfg.momentum, self.cfg.weight_decay)
-    }
-
-    /// The momentum buffers, zeros where a parameter has not stepped yet: PyTorch's first
-    /// momentum step sets the buffer to d, which is μ·0 + d.
-    pub fn momentum_or_zero(&self) -> Vec<Tensor> {
-        self.params
-            .iter()
-            .zip(&self.bufs)
-            .map(|(p, b)| match b {
-                Some(b) => b.shallow_clone(),
-                None => p.detach().zeros_like(),
-            })
-            .collect()
-    }
-
-    /// One look-ahead step, heavy-ball as the meta-gradient assumes, from the parameters `from`
-    /// with momentum `bufs` and gradients `grads` into the leaves `into`; the optimizer's own
-    /// parameters and buffers are left alone. Returns the new momentum.
+    /// One look-ahead step from the parameters `from` with momentum `bufs` and gradients `grads`
+    /// into the leaves `into`; the optimizer's own parameters and buffers are left alone.
+    /// Returns the new momentum. Heavy-ball only: the meta-gradient's recursion assumes it.
     pub fn step_into(
         &self,
         from: &[Tensor],
-        bufs: &[Tensor],
+        bufs: &[Option<Tensor>],
         grads: &[Tensor],
         into: &[Tensor],
-    ) -> Vec<Tensor> {
-        let (lr, momentum, weight_decay) = self.heavy_ball();
+    ) -> Vec<Option<Tensor>> {
+        assert!(
+            !self.cfg.nesterov,
+            "look-ahead steps use heavy-ball momentum"
+        );
         tch::no_grad(|| {
             from.iter()
                 .zip(bufs)
@@ -150,14 +141,9 @@ impl Sgd {
                 .zip(into)
                 .map(|(((p, b), g), dst)| {
                     let p = p.detach();
-                    let d = if weight_decay != 0.0 {
-                        g.detach() + &p * weight_decay
-                    } else {
-                        g.detach()
-                    };
-                    let m = if momentum != 0.0 { b * momentum + d } else { d };
-                    dst.shallow_clone().copy_(&(p - &m * lr));
-                    m
+                    let (dir, b) = self.cfg.direction(&p, &g.detach(), b.as_ref());
+                    dst.shallow_clone().copy_(&(p - dir * self.cfg.lr));
+                    b
                 })
                 .collect()
         })
@@ -170,9 +156,9 @@ impl Sgd {
         &self,
         loss: &Tensor,
         at: &[Tensor],
-        bufs: &[Tensor],
+        bufs: &[Option<Tensor>],
         into: &[Tensor],
-    ) -> (Recorded<'a>, Vec<Tensor>) {
+    ) -> (Recorded<'a>, Vec<Option<Tensor>>) {
         let grads: Vec<Option<Tensor>> = Tensor::run_backward(&[loss], at, true, true)
             .into_iter()
             .map(|g| g.defined().then_some(g))
@@ -201,7 +187,12 @@ impl Sgd {
         outer_grads: Vec<Tensor>,
         meta: &[Tensor],
     ) -> Vec<Tensor> {
-        let (lr, momentum, weight_decay) = self.heavy_ball();
+        let SgdConfig {
+            lr,
+            momentum,
+            weight_decay,
+            ..
+        } = self.cfg;
         let mut a0 = outer_grads;
         let mut a1: Vec<Tensor> = a0.iter().map(Tensor::zeros_like).collect();
         let mut meta_grad: Vec<Tensor> = meta.iter().map(|m| m.zeros_like().detach()).collect();

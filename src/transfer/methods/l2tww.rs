@@ -238,7 +238,11 @@ impl L2tww<'_> {
             self.lookahead.len()
         );
         let live: Vec<Tensor> = sgd.params().iter().map(Tensor::shallow_clone).collect();
-        let mut bufs = sgd.momentum_or_zero();
+        let mut bufs: Vec<Option<Tensor>> = sgd
+            .buffers()
+            .iter()
+            .map(|b| b.as_ref().map(Tensor::shallow_clone))
+            .collect();
         let mut recorded = Vec::new();
         let resized = Rc::new(OnceCell::new());
         for (k, &obj) in steps.iter().enumerate() {
