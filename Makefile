@@ -11,7 +11,8 @@ TORCH_VERSION := 2.13.0
 CACHE ?= $(HOME)/.cache/l2tww
 VENV ?= $(CACHE)/venv
 PYTHON ?= python3
-PROFILE ?= default
+# PROFILE=auto: the paper's sizes and settings when --device resolves to a GPU, else the CPU study.
+PROFILE ?= auto
 DEVICE ?= auto
 
 export CARGO_TARGET_DIR ?= $(CACHE)/target
@@ -31,7 +32,8 @@ help:
 	@echo "make limited-data   run the low-sample transfer study (installs what it needs)"
 	@echo "make test           build and run every test (installs what it needs)"
 	@echo "make multi-source   run the multi-source study"
-	@echo "make limited-data PROFILE=paper   the paper's sizes and settings (for a GPU machine)"
+	@echo "make limited-data PROFILE=paper   the paper's sizes and settings (the default on a GPU machine)"
+	@echo "make limited-data PROFILE=default the CPU-sized study, whatever the machine"
 
 $(TORCH_STAMP):
 	@echo "==> creating $(VENV) with torch==$(TORCH_VERSION) (the libtorch tch links against)"
@@ -84,7 +86,6 @@ FASHION_MNIST := /usr/share/datasets/fashion-mnist
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Parallel stages: every core (nproc alone would follow OMP_NUM_THREADS).
 JOBS ?= $(shell env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc)
-STUDY := $(if $(filter paper,$(PROFILE)),pipelines/limited-data-paper.yaml,pipelines/limited-data.yaml)
 
 fashion-mnist:
 	if [ ! -d $(FASHION_MNIST) ]; then
@@ -92,9 +93,23 @@ fashion-mnist:
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq dataset-fashion-mnist
 	fi
 
-# The low-sample study; PROFILE=paper runs the paper's sizes and settings (for a GPU machine).
+# The low-sample study: with PROFILE=auto the paper's sizes and settings where the device is a
+# GPU (pipelines/limited-data-paper.yaml), the CPU-sized study elsewhere (limited-data.yaml).
 limited-data: build fashion-mnist
-	$(BIN_DEBUG) --device $(DEVICE) run $(STUDY) -j $(JOBS)
+	profile=$(PROFILE)
+	if [ "$$profile" = auto ]; then
+	  case "$$($(BIN_DEBUG) --device $(DEVICE) info --device-only)" in
+	    cuda*) profile=paper ;;
+	    *) profile=default ;;
+	  esac
+	fi
+	case "$$profile" in
+	  paper) study=pipelines/limited-data-paper.yaml ;;
+	  default) study=pipelines/limited-data.yaml ;;
+	  *) echo "unknown PROFILE=$$profile: use auto, default or paper" >&2; exit 2 ;;
+	esac
+	echo "==> $$study ($$profile profile, device $(DEVICE))"
+	$(BIN_DEBUG) --device $(DEVICE) run $$study -j $(JOBS)
 
 multi-source: build fashion-mnist
 	$(BIN_DEBUG) --device $(DEVICE) run pipelines/multi-source.yaml -j $(JOBS)

@@ -4,8 +4,23 @@
 use super::GlobalOpts;
 use std::process::ExitCode;
 
+/// Options of `l2tww info`.
+#[derive(clap::Args, Debug)]
+pub struct InfoArgs {
+    /// Print only what `--device` resolves to (`cpu` or `cuda:N`), for scripts.
+    #[arg(long)]
+    pub device_only: bool,
+}
+
 /// Prints build and device facts.
-pub fn run(global: &GlobalOpts) -> anyhow::Result<ExitCode> {
+pub fn run(args: InfoArgs, global: &GlobalOpts) -> anyhow::Result<ExitCode> {
+    if args.device_only {
+        match global.device.resolve()? {
+            tch::Device::Cuda(n) => println!("cuda:{n}"),
+            _ => println!("cpu"),
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     println!("l2tww {}", env!("CARGO_PKG_VERSION"));
     println!("libtorch: {}", crate::LIBTORCH_LIB.unwrap_or("(unknown)"));
     println!("cuda available: {}", tch::Cuda::is_available());

@@ -57,7 +57,7 @@ pub enum Command {
     /// Train one network as a YAML file describes (data, target, sources, method, optimisation).
     Train(train::TrainArgs),
     /// Show the libtorch in use, its CUDA support and the resolved device.
-    Info,
+    Info(info::InfoArgs),
     /// Datasets: prepare Parquet files, choose subsets, show a split.
     Data(data::DataArgs),
     /// Run a pipeline: every stale stage, in dependency order, cached by content.
@@ -87,7 +87,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Models(a) => models::run(a, &cli.global),
         Command::Stats(a) => stats::run(a, &cli.global),
         Command::Train(a) => train::run(a, &cli.global),
-        Command::Info => info::run(&cli.global),
+        Command::Info(a) => info::run(a, &cli.global),
         Command::Data(a) => data::run(a),
         Command::Run(a) => pipeline::run(a, &cli.global),
         Command::Status(a) => pipeline::status(a),

@@ -56,11 +56,7 @@ impl Listener for Progress {
     }
 
     fn epoch(&mut self, r: &EpochRecord, of: usize) {
-        let line =
-            format!(
-            "epoch {:>3}/{of}  lr {:.4}  loss {:.4}  train {:.2}%  val {:.2}%  test {:.2}%  {:.1}s",
-            r.epoch + 1, r.lr, r.train_loss, r.train_acc, r.val_acc, r.test_acc, r.seconds
-        );
+        let line = r.line(of);
         match &self.bar {
             Some(b) => b.println(line),
             None => println!("{line}"),

@@ -45,7 +45,13 @@ pub fn freshness(
                     if changes.is_empty() {
                         vec!["its output is no longer in the cache".to_string()]
                     } else {
-                        changes.iter().map(Change::to_string).collect()
+                        changes
+                            .iter()
+                            .map(|c| match (c, inst.kind.version_note()) {
+                                (Change::Version { .. }, Some(note)) => format!("{c}: {note}"),
+                                _ => c.to_string(),
+                            })
+                            .collect()
                     }
                 }
             };

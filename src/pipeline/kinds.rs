@@ -139,6 +139,7 @@ const TRAIN_PARAMS: &[Param] = {
         p("arch", Scalar),
         p("method", Value),
         p("optim", Value),
+        p("eval", Value),
         p("seed", Scalar),
         p("classes", List),
         p("per-class", Scalar),
@@ -187,6 +188,7 @@ const REPORT_PARAMS: &[Param] = {
         p("cols", Fixed),
         p("value", Fixed),
         p("order", Fixed),
+        p("baseline", Fixed),
         p("plot", Fixed),
     ]
 };
@@ -194,7 +196,23 @@ const REPORT_PARAMS: &[Param] = {
 impl Kind {
     /// The version of the kind's implementation (part of every key).
     pub fn version(self) -> u32 {
-        1
+        match self {
+            Kind::Train => 2,
+            _ => 1,
+        }
+    }
+
+    /// Why the kind's version last changed, for `status` when a cached output was made by an
+    /// older version.
+    pub fn version_note(self) -> Option<&'static str> {
+        match self {
+            Kind::Train => Some(
+                "trainings are recomputed: the default `cosine` schedule is now the paper's \
+                 (epoch e at lr·(1 + cos(πe/E))/2, never zero; the old one is `cosine-shifted`), \
+                 and L2T-ww leaves the batch-norm statistics as the official loop does",
+            ),
+            _ => None,
+        }
     }
 
     /// Whether the stage trains or runs networks (one per GPU at a time).

@@ -10,6 +10,7 @@ pub mod freshness;
 pub mod gc;
 pub mod job;
 pub mod kinds;
+pub mod labels;
 pub mod local;
 pub mod plan;
 pub mod results;

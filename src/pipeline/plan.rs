@@ -6,6 +6,7 @@
 
 use super::files::FileHashes;
 use super::kinds::{Kind, Param, Shape};
+use super::labels::{label_of, sweep_labels, take_label};
 use super::spec::{nearest, PipelineSpec, StageSpec};
 use super::stages;
 use super::yaml::{Node, Pos, Value};
@@ -56,16 +57,6 @@ pub struct Plan {
     pub instances: Vec<Instance>,
     /// The instances of each stage.
     pub by_stage: Vec<Vec<usize>>,
-}
-
-fn label_of(v: &J) -> String {
-    match v {
-        J::String(s) => s.clone(),
-        J::Array(items) if items.is_empty() => "none".to_string(),
-        J::Array(items) => items.iter().map(label_of).collect::<Vec<_>>().join("+"),
-        J::Object(m) if m.len() == 1 => m.keys().next().cloned().unwrap_or_default(),
-        other => other.to_string(),
-    }
 }
 
 /// The values a parameter sweeps over (one when it is not a sweep) and whether it is a sweep.
@@ -150,13 +141,38 @@ impl Plan {
         for (name, pos, node) in &stage.params {
             let param = stage.kind.param(name).expect("checked by the spec");
             let (values, swept) = sweep_values(param, node);
+            let mut jsons: Vec<J> = values.iter().map(Node::to_json).collect();
+            // A single option set with a `label:` labels as a sweep of one does.
+            let single_label = match (&param.shape, swept) {
+                (Shape::Value, false) => take_label(&mut jsons[0]),
+                _ => None,
+            };
+            let labelled = swept || single_label.is_some();
+            let labels = if let Some(l) = single_label {
+                vec![l]
+            } else if swept && param.shape == Shape::Value {
+                sweep_labels(&mut jsons).map_err(|(i, label)| {
+                    self.spec.err(
+                        values[i].pos,
+                        format!(
+                            "stage `{}`: two values of `{name}` have the label `{label}`; \
+                             give them distinct labels (`label: …` beside the value's options)",
+                            stage.name
+                        ),
+                    )
+                })?
+            } else if swept {
+                jsons.iter().map(label_of).collect()
+            } else {
+                Vec::new()
+            };
             let mut next = Vec::new();
             for p in &partials {
                 for (i, v) in values.iter().enumerate() {
                     let mut q = p.clone();
-                    let json = v.to_json();
-                    if swept {
-                        q.labels.push((name.clone(), label_of(&json)));
+                    let json = jsons[i].clone();
+                    if labelled {
+                        q.labels.push((name.clone(), labels[i].clone()));
                     }
                     q.picked.insert(name.clone(), swept.then_some(i));
                     if param.is_input() {
@@ -354,6 +370,20 @@ impl Plan {
                     .join(",")
             )
         };
+        if self.by_stage[s]
+            .iter()
+            .any(|&u| self.instances[u].name == name)
+        {
+            let pos = self.spec.locate(&stage.name, &[]);
+            return Err(self.spec.err(
+                pos,
+                format!(
+                    "stage `{}` has two instances named `{name}`: their results would share a \
+                     log and a report cell; make the swept values distinct",
+                    stage.name
+                ),
+            ));
+        }
         self.instances.push(Instance {
             id,
             stage: s,

@@ -134,7 +134,7 @@ pub(crate) mod tests {
             train_loss: 1.0,
             train_acc: 50.0,
             val_acc: 40.0,
-            test_acc,
+            test_acc: Some(test_acc),
             seconds: 2.5,
             terms: Default::default(),
             stats: Default::default(),

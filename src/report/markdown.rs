@@ -99,7 +99,7 @@ pub fn logme_markdown(ranked: &[Ranked]) -> String {
     out
 }
 
-fn label_text(v: &str) -> String {
+pub(crate) fn label_text(v: &str) -> String {
     if v.is_empty() {
         "—".into()
     } else {
@@ -107,12 +107,12 @@ fn label_text(v: &str) -> String {
     }
 }
 
-fn line(fields: &[String]) -> String {
+pub(crate) fn line(fields: &[String]) -> String {
     format!("| {} |\n", fields.join(" | "))
 }
 
 /// Escapes the table separator in text.
-fn escape(s: &str) -> String {
+pub(crate) fn escape(s: &str) -> String {
     s.replace('|', "\\|")
 }
 

@@ -1,24 +1,28 @@
 //! The report of a study: from finished training runs (each a folder with `summary.json` and
 //! `metrics.parquet`, labelled with its sweep coordinates) to a mean ± std table in Markdown and
-//! CSV, an optional LogME ranking, and PNG plots (accuracy against the sweep's x, λ and the
-//! entropy of w over the epochs).
+//! CSV, the paired differences against a baseline with their 95 % intervals, how far the
+//! meta-networks moved, an optional LogME ranking, and PNG plots (accuracy and the paired
+//! differences against the sweep's x, λ and the entropy of w over the epochs).
 //!
 //! [`render`] is what the pipeline calls; [`write_report`] is the table part alone. The module
 //! imports only `error`, `fsx` and the record schema in `transfer::record`: never the pipeline,
 //! the models or the data code.
 
+pub mod comparison;
 pub mod csv;
 pub mod frame;
 pub mod logme;
 pub mod markdown;
+pub mod movement;
 pub mod order;
+pub mod paired;
 pub mod plots;
 pub mod series;
 pub mod spec;
 pub mod table;
 mod write;
 
-pub use spec::{PlotSpec, ReportSpec, Value};
+pub use spec::{BaselineSpec, PlotSpec, ReportSpec, Value};
 pub use table::{Cell, Pivot, TableSpec};
 pub use write::{render, write_report, Rendered, ReportFiles};
 

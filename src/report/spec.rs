@@ -5,6 +5,7 @@
 //! cols: [method]
 //! value: test_acc            # the default
 //! order: {method: [scratch, l2t-ww]}
+//! baseline: scratch          # or {method: scratch}; the default when a column is `scratch`
 //! plot: {x: per_class, line: method}
 //! ```
 //!
@@ -89,9 +90,43 @@ pub struct ReportSpec {
     /// values not listed follow in the default order.
     #[serde(default, deserialize_with = "scalar_lists")]
     pub order: BTreeMap<String, Vec<String>>,
+    /// What every run is compared with in the paired table: a value of the one column label
+    /// (`scratch`) or label values (`{method: scratch}`). Default: `scratch`, when the one
+    /// column label has it; `none` for no paired table.
+    #[serde(default)]
+    pub baseline: Option<BaselineSpec>,
     /// The plots; none without it.
     #[serde(default)]
     pub plot: Option<PlotSpec>,
+}
+
+/// A report's baseline as written.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum BaselineSpec {
+    /// A value of the one column label (`none`: no paired table).
+    Value(String),
+    /// Label values.
+    #[serde(deserialize_with = "scalar_map_plain")]
+    Labels(BTreeMap<String, String>),
+}
+
+impl BaselineSpec {
+    /// The baseline as label values, given the table's column labels; None for `none`.
+    pub fn resolve(&self, cols: &[String]) -> Result<Option<BTreeMap<String, String>>, String> {
+        match self {
+            BaselineSpec::Value(v) if v == "none" => Ok(None),
+            BaselineSpec::Value(v) => match cols {
+                [col] => Ok(Some(BTreeMap::from([(col.clone(), v.clone())]))),
+                _ => Err(format!(
+                    "`baseline: {v}` names a value of the one column label, but the table has {} \
+                     column labels; write `baseline: {{label: value}}`",
+                    cols.len()
+                )),
+            },
+            BaselineSpec::Labels(m) => Ok(Some(m.clone())),
+        }
+    }
 }
 
 impl ReportSpec {
@@ -102,6 +137,7 @@ impl ReportSpec {
             cols: self.cols.clone(),
             value: self.value,
             order: self.order.clone(),
+            baseline: self.baseline.clone(),
         }
     }
 }
@@ -152,6 +188,11 @@ fn scalar_lists<'de, D: Deserializer<'de>>(
         .collect())
 }
 
+fn scalar_map_plain<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, String>, D::Error> {
+    let raw = BTreeMap::<String, Scalar>::deserialize(d)?;
+    Ok(raw.into_iter().map(|(k, v)| (k, v.text())).collect())
+}
+
 fn scalar_map<'de, D: Deserializer<'de>>(
     d: D,
 ) -> Result<Option<BTreeMap<String, String>>, D::Error> {
@@ -174,6 +215,26 @@ mod tests {
         assert_eq!(spec.order["per_class"], ["100", "25"]);
         let plot = spec.plot.unwrap();
         assert_eq!(plot.curves.unwrap()["per_class"], "50");
+    }
+
+    #[test]
+    fn a_baseline_is_a_column_value_or_label_values() {
+        let cols = vec!["method".to_string()];
+        let spec: ReportSpec = serde_yaml_ng::from_str("baseline: fm").unwrap();
+        let b = spec.baseline.unwrap().resolve(&cols).unwrap().unwrap();
+        assert_eq!(b["method"], "fm");
+        let spec: ReportSpec =
+            serde_yaml_ng::from_str("baseline: {method: scratch, per-class: 50}").unwrap();
+        let b = spec.baseline.unwrap().resolve(&[]).unwrap().unwrap();
+        assert_eq!(
+            (b["method"].as_str(), b["per-class"].as_str()),
+            ("scratch", "50")
+        );
+        let spec: ReportSpec = serde_yaml_ng::from_str("baseline: none").unwrap();
+        assert_eq!(spec.baseline.unwrap().resolve(&cols).unwrap(), None);
+        let two = vec!["a".to_string(), "b".to_string()];
+        let spec: ReportSpec = serde_yaml_ng::from_str("baseline: fm").unwrap();
+        assert!(spec.baseline.unwrap().resolve(&two).is_err());
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use crate::error::Result;
 use crate::report::frame::{check_labels, label_names, polars_error, runs_frame, Run};
 use crate::report::order::{compare_keys, order_values};
-use crate::report::spec::Value;
+use crate::report::spec::{BaselineSpec, Value};
 use polars::prelude::{Column, DataFrame};
 use std::collections::BTreeMap;
 
@@ -21,6 +21,8 @@ pub struct TableSpec {
     pub value: Value,
     /// Explicit value orders per label.
     pub order: BTreeMap<String, Vec<String>>,
+    /// What the paired table compares with (None: `scratch` of the one column label, if any).
+    pub baseline: Option<BaselineSpec>,
 }
 
 /// One cell: the statistics of the value over the runs that share its row and column key.
@@ -133,19 +135,23 @@ pub fn pivot(runs: &[Run], spec: &TableSpec) -> Result<Pivot> {
 }
 
 /// Statistics of one group.
-struct Stats {
-    mean: f64,
-    std: Option<f64>,
-    n: usize,
-    min: f64,
-    max: f64,
+pub(crate) struct Stats {
+    pub mean: f64,
+    pub std: Option<f64>,
+    pub n: usize,
+    pub min: f64,
+    pub max: f64,
 }
 
 /// Groups `df` by the string columns `keys` (in first-appearance order) and reduces `value`.
 // polars deprecates its eager group-by aggregations in favour of the lazy engine, whose
 // compile cost (polars-lazy, -plan, -expr, -ops) is out of proportion for a table of runs.
 #[allow(deprecated)]
-fn group_stats(df: &DataFrame, keys: &[&str], value: &str) -> Result<Vec<(Vec<String>, Stats)>> {
+pub(crate) fn group_stats(
+    df: &DataFrame,
+    keys: &[&str],
+    value: &str,
+) -> Result<Vec<(Vec<String>, Stats)>> {
     let mut df = df.clone();
     let mut keys: Vec<&str> = keys.to_vec();
     if keys.is_empty() {

@@ -1,13 +1,17 @@
-//! Writing a report into a folder, every file atomically: `<name>.md` (the table, and the LogME
-//! ranking and plots when there are some), `<name>.csv` (tidy: one row per cell), `runs.csv`
-//! (one row per run), `logme.csv`, and the PNG plots.
+//! Writing a report into a folder, every file atomically: `<name>.md` (the table, the paired
+//! differences against the baseline, the meta-networks' movement, the LogME ranking and the
+//! plots when there are some), `<name>.csv` (tidy: one row per cell), `<name>-paired.csv`,
+//! `<name>-meta.csv`, `runs.csv` (one row per run), `logme.csv`, and the PNG plots.
 
 use crate::error::{Error, Result};
 use crate::fsx;
+use crate::report::comparison::{movement_csv, movement_markdown, paired_csv, paired_markdown};
 use crate::report::csv::{number, CsvText};
 use crate::report::frame::{load_runs, polars_error, runs_frame, Run};
 use crate::report::logme::rank;
 use crate::report::markdown::{logme_markdown, pivot_markdown};
+use crate::report::movement::movement;
+use crate::report::paired::{default_baseline, paired, Baseline};
 use crate::report::plots::draw_plots;
 use crate::report::spec::ReportSpec;
 use crate::report::table::{pivot, Pivot, TableSpec};
@@ -109,6 +113,25 @@ fn tables(
     let cells = dir.join(format!("{name}.csv"));
     fsx::write_atomic(&cells, cells_csv(&p).as_bytes())?;
     files.push(cells);
+    if let Some(baseline) = baseline_of(runs, spec)? {
+        let pd = paired(runs, spec, &baseline)?;
+        // Only baseline runs: nothing to compare.
+        if !pd.cells.is_empty() || pd.unpaired > 0 {
+            markdown.push('\n');
+            markdown.push_str(&paired_markdown(&pd));
+            let path = dir.join(format!("{name}-paired.csv"));
+            fsx::write_atomic(&path, paired_csv(&pd).as_bytes())?;
+            files.push(path);
+        }
+    }
+    let moved = movement(runs, spec)?;
+    if !moved.is_empty() {
+        markdown.push('\n');
+        markdown.push_str(&movement_markdown(spec, &moved));
+        let path = dir.join(format!("{name}-meta.csv"));
+        fsx::write_atomic(&path, movement_csv(spec, &moved).as_bytes())?;
+        files.push(path);
+    }
     let all = dir.join("runs.csv");
     fsx::write_atomic(&all, frame_csv(&runs_frame(runs)?)?.as_bytes())?;
     files.push(all);
@@ -130,6 +153,15 @@ fn tables(
         files.push(path);
     }
     Ok((markdown, files))
+}
+
+/// The baseline of the paired table: the one the spec names, or `scratch` of its one column
+/// label when some run has it; None for `baseline: none` or when there is none to take.
+pub fn baseline_of(runs: &[Run], spec: &TableSpec) -> Result<Option<Baseline>> {
+    match &spec.baseline {
+        None => Ok(default_baseline(runs, spec)),
+        Some(b) => b.resolve(&spec.cols).map_err(Error::Invalid),
+    }
 }
 
 /// A report name must be a plain file stem that does not clash with the fixed files.

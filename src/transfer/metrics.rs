@@ -1,11 +1,14 @@
 //! Per-epoch metrics of a run as a Parquet file: one row per epoch with `epoch`, `lr`,
 //! `train_loss`, `train_acc`, `val_acc`, `test_acc`, `seconds`, then one float column per loss
 //! term (`term.ce`, `term.wfm`, …) and per method statistic (`lambda.s0.4-0`, `entropy.s0.4-0`,
-//! …); the run's method, seed and l2tww version in the file metadata.
+//! …), and for L2T runs how far the meta-networks moved since before training (`meta.lambda_shift`:
+//! mean over pairs of |λ − λ₀|; `meta.w_entropy` and `meta.w_entropy_init`: mean entropy of w now
+//! and before training); the run's method, seed, l2tww version, device and the statistics before
+//! training (`l2tww.initial_stats`, JSON) in the file metadata.
 
 use crate::error::{Error, Result};
 use crate::fsx;
-use crate::transfer::record::RunSummary;
+use crate::transfer::record::{meta_movement, RunSummary};
 use arrow_array::{ArrayRef, Float64Array, RecordBatch, UInt64Array};
 use arrow_schema::{DataType, Field, Schema};
 use parquet::arrow::ArrowWriter;
@@ -41,10 +44,7 @@ pub fn write_metrics(path: &Path, run: &RunSummary) -> Result<()> {
         "val_acc".into(),
         e.iter().map(|r| Some(r.val_acc)).collect(),
     );
-    float(
-        "test_acc".into(),
-        e.iter().map(|r| Some(r.test_acc)).collect(),
-    );
+    float("test_acc".into(), e.iter().map(|r| r.test_acc).collect());
     float(
         "seconds".into(),
         e.iter().map(|r| Some(r.seconds)).collect(),
@@ -61,6 +61,24 @@ pub fn write_metrics(path: &Path, run: &RunSummary) -> Result<()> {
             e.iter().map(|r| r.stats.get(*s).copied()).collect(),
         );
     }
+    let moved: Vec<_> = e
+        .iter()
+        .map(|r| meta_movement(&run.initial_stats, &r.stats))
+        .collect();
+    if moved.iter().any(Option::is_some) {
+        float(
+            "meta.lambda_shift".into(),
+            moved.iter().map(|m| m.map(|m| m.lambda_shift)).collect(),
+        );
+        float(
+            "meta.w_entropy".into(),
+            moved.iter().map(|m| m.map(|m| m.w_entropy)).collect(),
+        );
+        float(
+            "meta.w_entropy_init".into(),
+            moved.iter().map(|m| m.map(|m| m.w_entropy_init)).collect(),
+        );
+    }
     let schema = Arc::new(Schema::new(fields));
     let bad = |e: &dyn std::fmt::Display| Error::bad_file(path, format!("Parquet: {e}"));
     let batch = RecordBatch::try_new(schema.clone(), cols).map_err(|e| bad(&e))?;
@@ -69,6 +87,10 @@ pub fn write_metrics(path: &Path, run: &RunSummary) -> Result<()> {
         KeyValue::new("l2tww.seed".into(), run.seed.to_string()),
         KeyValue::new("l2tww.version".into(), run.l2tww_version.clone()),
         KeyValue::new("l2tww.device".into(), run.device.clone()),
+        KeyValue::new(
+            "l2tww.initial_stats".into(),
+            serde_json::to_string(&run.initial_stats).map_err(|e| bad(&e))?,
+        ),
     ];
     let props = WriterProperties::builder()
         .set_key_value_metadata(Some(kv))

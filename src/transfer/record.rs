@@ -1,6 +1,7 @@
 //! What a training run records: one row per epoch (losses, accuracies, learning rate, λ and the
 //! entropy of w per pair) and the run's summary — the test accuracy at the best validation epoch,
-//! as the official logs report it — with the seed and the versions that produced it.
+//! as the official logs report it — with the seed and the versions that produced it, the method
+//! statistics before training, and how far the meta-networks moved from them.
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -18,14 +19,35 @@ pub struct EpochRecord {
     pub train_acc: f64,
     /// Validation accuracy (%).
     pub val_acc: f64,
-    /// Test accuracy (%).
-    pub test_acc: f64,
+    /// Test accuracy (%); absent for the epochs whose weights were not tested (by default only
+    /// the best validation epoch and the last one are).
+    #[serde(default)]
+    pub test_acc: Option<f64>,
     /// Wall time of the epoch (s).
     pub seconds: f64,
     /// Mean of each loss term over the epoch (`ce`, `wfm`, …).
     pub terms: BTreeMap<String, f64>,
     /// Method statistics over the validation set (`lambda.i`, `entropy.i` per pair).
     pub stats: BTreeMap<String, f64>,
+}
+
+impl EpochRecord {
+    /// The epoch as one line for people (epochs counted from 1): learning rate, loss,
+    /// accuracies (test only where it was evaluated), time.
+    pub fn line(&self, of: usize) -> String {
+        let test = self
+            .test_acc
+            .map_or(String::new(), |t| format!("  test {t:.2}%"));
+        format!(
+            "epoch {:>3}/{of}  lr {:.4}  loss {:.4}  train {:.2}%  val {:.2}%{test}  {:.1}s",
+            self.epoch + 1,
+            self.lr,
+            self.train_loss,
+            self.train_acc,
+            self.val_acc,
+            self.seconds
+        )
+    }
 }
 
 /// The outcome of a run.
@@ -47,30 +69,89 @@ pub struct RunSummary {
     pub l2tww_version: String,
     /// The device it ran on.
     pub device: String,
+    /// The method's statistics over the validation set before training (λ and the entropy of w
+    /// per pair for L2T); empty for other methods.
+    #[serde(default)]
+    pub initial_stats: BTreeMap<String, f64>,
     /// Every epoch.
     pub epochs: Vec<EpochRecord>,
 }
 
+/// How far an L2T run's meta-networks moved from their initial outputs by one epoch, averaged
+/// over the pairs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MetaMovement {
+    /// Mean over the pairs of |λ − λ before training| (validation-set means).
+    pub lambda_shift: f64,
+    /// Mean over the pairs of the entropy of w.
+    pub w_entropy: f64,
+    /// The same before training (w starts uniform: the largest entropy, ln C).
+    pub w_entropy_init: f64,
+}
+
+/// The movement of the meta-networks in `stats` against `initial` (λ only for L2T-ww; None
+/// when the run has no entropy statistics).
+pub fn meta_movement(
+    initial: &BTreeMap<String, f64>,
+    stats: &BTreeMap<String, f64>,
+) -> Option<MetaMovement> {
+    let mean = |v: &[f64]| (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64);
+    let pairs = |prefix: &str| -> Vec<(f64, f64)> {
+        stats
+            .iter()
+            .filter_map(|(k, v)| {
+                let pair = k.strip_prefix(prefix)?;
+                let init = initial.get(&format!("{prefix}{pair}"))?;
+                Some((*init, *v))
+            })
+            .collect()
+    };
+    let entropy = pairs("entropy.");
+    let w_entropy = mean(&entropy.iter().map(|p| p.1).collect::<Vec<_>>())?;
+    let w_entropy_init = mean(&entropy.iter().map(|p| p.0).collect::<Vec<_>>())?;
+    let shifts: Vec<f64> = pairs("lambda.")
+        .iter()
+        .map(|(a, b)| (b - a).abs())
+        .collect();
+    Some(MetaMovement {
+        lambda_shift: mean(&shifts).unwrap_or(0.0),
+        w_entropy,
+        w_entropy_init,
+    })
+}
+
 impl RunSummary {
-    /// Summarises `epochs` (at least one).
+    /// Summarises `epochs` (at least one; the best validation epoch and the last one tested).
     pub fn from_epochs(method: &str, seed: u64, device: &str, epochs: Vec<EpochRecord>) -> Self {
+        let best = Self::best_index(&epochs);
+        RunSummary {
+            method: method.to_string(),
+            seed,
+            best_epoch: epochs.get(best).map_or(0, |e| e.epoch),
+            best_val_acc: epochs.get(best).map_or(0.0, |e| e.val_acc),
+            test_acc: epochs.get(best).and_then(|e| e.test_acc).unwrap_or(0.0),
+            final_test_acc: epochs.last().and_then(|e| e.test_acc).unwrap_or(0.0),
+            l2tww_version: env!("CARGO_PKG_VERSION").to_string(),
+            device: device.to_string(),
+            initial_stats: BTreeMap::new(),
+            epochs,
+        }
+    }
+
+    /// The index of the epoch with the best validation accuracy (the first of equals).
+    pub fn best_index(epochs: &[EpochRecord]) -> usize {
         let mut best = 0;
         for (i, e) in epochs.iter().enumerate() {
             if e.val_acc > epochs[best].val_acc {
                 best = i;
             }
         }
-        RunSummary {
-            method: method.to_string(),
-            seed,
-            best_epoch: epochs.get(best).map_or(0, |e| e.epoch),
-            best_val_acc: epochs.get(best).map_or(0.0, |e| e.val_acc),
-            test_acc: epochs.get(best).map_or(0.0, |e| e.test_acc),
-            final_test_acc: epochs.last().map_or(0.0, |e| e.test_acc),
-            l2tww_version: env!("CARGO_PKG_VERSION").to_string(),
-            device: device.to_string(),
-            epochs,
-        }
+        best
+    }
+
+    /// How far the meta-networks had moved after the last epoch (None for runs without them).
+    pub fn final_movement(&self) -> Option<MetaMovement> {
+        meta_movement(&self.initial_stats, &self.epochs.last()?.stats)
     }
 }
 
@@ -85,7 +166,7 @@ mod tests {
             train_loss: 1.0,
             train_acc: 50.0,
             val_acc,
-            test_acc,
+            test_acc: Some(test_acc),
             seconds: 1.0,
             terms: Default::default(),
             stats: Default::default(),
@@ -109,5 +190,28 @@ mod tests {
             (s.best_epoch, s.test_acc, s.final_test_acc),
             (1, 55.0, 72.0)
         );
+    }
+
+    #[test]
+    fn meta_movement_averages_the_pairs_against_their_initial_values() {
+        let m = |v: &[(&str, f64)]| -> BTreeMap<String, f64> {
+            v.iter().map(|(k, x)| (k.to_string(), *x)).collect()
+        };
+        let initial = m(&[
+            ("lambda.s0.4-0", 1.0),
+            ("lambda.s0.4-1", 0.5),
+            ("entropy.s0.4-0", 4.0),
+            ("entropy.s0.4-1", 4.0),
+        ]);
+        let now = m(&[
+            ("lambda.s0.4-0", 1.5),
+            ("lambda.s0.4-1", 0.3),
+            ("entropy.s0.4-0", 3.0),
+            ("entropy.s0.4-1", 4.0),
+        ]);
+        let mv = meta_movement(&initial, &now).unwrap();
+        assert!((mv.lambda_shift - 0.35).abs() < 1e-12);
+        assert_eq!((mv.w_entropy, mv.w_entropy_init), (3.5, 4.0));
+        assert!(meta_movement(&BTreeMap::new(), &now).is_none());
     }
 }

@@ -171,6 +171,7 @@ pub fn run(
         sources: &sources,
         method: method.as_mut(),
         optim: cfg.optim,
+        eval: cfg.eval,
         seed: cfg.seed,
         checkpoint: Some(cfg.out.join("checkpoint.safetensors")),
         fingerprint: cfg.fingerprint(),

@@ -1,11 +1,11 @@
 //! `l2tww train CONFIG.yaml`: one training run described in YAML — the data (prepared Parquet
 //! splits, optional subsets or class and per-class choices), the target architecture, the source
-//! checkpoints, the method with its options, the optimisation settings, the seed and the output
-//! folder. Unknown keys are errors.
+//! checkpoints, the method with its options, the optimisation and evaluation settings, the seed
+//! and the output folder. Unknown keys are errors.
 
 use crate::error::{Error, Result};
 use crate::fsx;
-use crate::transfer::engine::OptimConfig;
+use crate::transfer::engine::{EvalConfig, OptimConfig};
 use crate::transfer::methods::MethodSpec;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -96,6 +96,10 @@ pub struct TrainConfig {
     /// SGD settings and epochs.
     #[serde(default)]
     pub optim: OptimConfig,
+    /// When the test split is evaluated (`eval: {test: best}` by default: once, for the best
+    /// validation epoch and the last; `every-epoch` for the per-epoch curve).
+    #[serde(default)]
+    pub eval: EvalConfig,
     /// Output folder: checkpoint, metrics, summary, final weights.
     pub out: PathBuf,
 }

@@ -3,33 +3,13 @@
 //! with a clear error. (Resuming is tested end to end in `train`, one process per run, since
 //! libtorch's generator is global to a process and tests run in parallel.)
 
+use crate::util::{quadrants, SERIAL};
 use l2tww::models::{Arch, Model};
 use l2tww::transfer::engine::{OptimConfig, Quiet, RunData, Schedule, TensorBatches, Trainer};
 use l2tww::transfer::methods::{BuildContext, MethodSpec};
 use l2tww::transfer::record::RunSummary;
 use std::path::PathBuf;
 use tch::{Device, Kind, Tensor};
-
-/// Images whose class is which quadrant is brightest: learnable in a few steps.
-fn quadrants(n: i64, seed: i64) -> (Tensor, Tensor) {
-    tch::manual_seed(seed);
-    let y = Tensor::randint(4, [n], (Kind::Int64, Device::Cpu));
-    let x = Tensor::randn([n, 3, 32, 32], (Kind::Float, Device::Cpu)) * 0.3;
-    for i in 0..n {
-        let q = i64::try_from(y.get(i)).unwrap();
-        let (r, c) = ((q / 2) * 16, (q % 2) * 16);
-        let _ = x
-            .get(i)
-            .narrow(1, r, 16)
-            .narrow(2, c, 16)
-            .f_add_scalar_(1.5)
-            .unwrap();
-    }
-    (x, y)
-}
-
-/// Seeded initialisation uses libtorch's global generator: tests that rely on it run one at a time.
-static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn run(
     spec: &MethodSpec,
@@ -65,6 +45,7 @@ fn run(
         sources,
         method: method.as_mut(),
         optim,
+        eval: Default::default(),
         seed: 1,
         checkpoint,
         fingerprint: format!("{spec:?}"),
@@ -101,6 +82,7 @@ fn source(arch: Arch) -> Model {
             schedule: Schedule::Constant,
             ..Default::default()
         },
+        eval: Default::default(),
         seed: 0,
         checkpoint: None,
         fingerprint: String::new(),
@@ -256,6 +238,7 @@ fn a_diverging_loss_stops_the_run_naming_epoch_iteration_and_term() {
             epochs: 1,
             ..Default::default()
         },
+        eval: Default::default(),
         seed: 0,
         checkpoint: None,
         fingerprint: String::new(),
@@ -288,9 +271,11 @@ fn unknown_method_options_are_rejected() {
 }
 
 #[test]
-fn the_look_ahead_leaves_batch_norm_statistics_as_one_plain_step_does() {
-    // The official roll-back restores the target's whole state, running statistics included:
-    // after an L2T-ww step they must be those of the step's single training forward pass.
+fn an_l2t_ww_step_moves_batch_norm_statistics_twice_as_the_official_loop() {
+    // The official loop's live step moves the running statistics once (forward at θ0); its
+    // `meta_backward` restores the first look-ahead state (θ1, after the live step) and runs
+    // that objective again in train mode, which moves them once more; with roll-back nothing
+    // restores them. So after one step they are those of a forward at θ0 followed by one at θ1.
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let src = [source(Arch::CifarResNet(20))];
     let a = Model::new(Arch::Vgg9Bn, 4, Device::Cpu, Kind::Float).unwrap();
@@ -315,12 +300,29 @@ fn the_look_ahead_leaves_batch_norm_statistics_as_one_plain_step_does() {
     };
     l2tww::transfer::engine::step::train_step(&a, &src, method.as_mut(), &mut sgd, &batch, 0, 0)
         .unwrap();
-    tch::no_grad(|| b.net.forward_t(&x, true));
     let (va, vb) = (a.vs.variables(), b.vs.variables());
-    for name in ["features.1.running_mean", "features.26.running_var"] {
+    let names = ["features.1.running_mean", "features.26.running_var"];
+    // At θ0 only: one forward is not enough.
+    tch::no_grad(|| b.net.forward_t(&x, true));
+    for name in names {
+        assert!(
+            !va[name].allclose(&vb[name], 1e-6, 1e-7, false),
+            "{name} moved only once"
+        );
+    }
+    // Then at θ1 (a's parameters after the step: the look-ahead is rolled back).
+    tch::no_grad(|| {
+        for (n, t) in &va {
+            if t.requires_grad() {
+                vb[n].shallow_clone().copy_(t);
+            }
+        }
+        b.net.forward_t(&x, true)
+    });
+    for name in names {
         assert!(
             va[name].allclose(&vb[name], 1e-6, 1e-7, false),
-            "{name} moved with the look-ahead"
+            "{name} is not that of forwards at θ0 and θ1"
         );
     }
 }

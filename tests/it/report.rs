@@ -44,11 +44,11 @@ fn write_run(root: &Path, per_class: u32, method: &str, seed: usize, stats: bool
                 train_loss: 2.0 - e as f64 * 0.5,
                 train_acc: 20.0 + e as f64,
                 val_acc: val,
-                test_acc: if e == 1 {
+                test_acc: Some(if e == 1 {
                     acc(per_class, method, seed)
                 } else {
                     5.0
-                },
+                }),
                 seconds: 1.5,
                 terms: [("ce".to_string(), 1.0)].into_iter().collect(),
                 stats: s,

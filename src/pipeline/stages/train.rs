@@ -7,7 +7,7 @@ use super::{params_of, typed, Ctx, External};
 use crate::device::DeviceChoice;
 use crate::error::{Error, Result};
 use crate::models::Arch;
-use crate::transfer::engine::{Listener, OptimConfig};
+use crate::transfer::engine::{EvalConfig, Listener, OptimConfig};
 use crate::transfer::methods::MethodSpec;
 use crate::transfer::record::EpochRecord;
 use crate::transfer::train::run as train_run;
@@ -30,6 +30,9 @@ pub struct TrainParams {
     /// SGD settings and epochs.
     #[serde(default)]
     pub optim: OptimConfig,
+    /// When the test split is evaluated.
+    #[serde(default)]
+    pub eval: EvalConfig,
     /// Seed of initialisation, batches and augmentation.
     #[serde(default)]
     pub seed: u64,
@@ -69,7 +72,8 @@ fn batch() -> usize {
 /// The version of the L2T iteration's implementation. Its float32 roundings differ between
 /// versions (the float64 results agree), so a cached L2T training is computed again when it
 /// changes; other methods keep their entries. 2: look-ahead into replicas, forward mode.
-const L2T_IMPLEMENTATION: u32 = 2;
+/// 3: the batch-norm running statistics move a second time per iteration, as the official loop.
+const L2T_IMPLEMENTATION: u32 = 3;
 
 /// Key parts beyond the parameters: for `l2t-w`/`l2t-ww`, the iteration's implementation.
 pub fn external(params: &Map<String, Value>) -> External {
@@ -134,18 +138,8 @@ impl Listener for Progress<'_> {
         (self.report)(done, total, &msg);
     }
     fn epoch(&mut self, r: &EpochRecord, _of: usize) {
-        self.last = format!(" | val {:.1}% test {:.1}%", r.val_acc, r.test_acc);
-        println!(
-            "epoch {:>3}/{}  lr {:.4}  loss {:.4}  train {:.2}%  val {:.2}%  test {:.2}%  {:.1}s",
-            r.epoch + 1,
-            self.epochs,
-            r.lr,
-            r.train_loss,
-            r.train_acc,
-            r.val_acc,
-            r.test_acc,
-            r.seconds
-        );
+        self.last = format!(" | val {:.1}%", r.val_acc);
+        println!("{}", r.line(self.epochs));
     }
 }
 
@@ -188,6 +182,7 @@ pub fn run(ctx: &mut Ctx) -> Result<Value> {
         sources,
         method: p.method.clone(),
         optim: p.optim,
+        eval: p.eval,
         out: ctx.work.to_path_buf(),
     };
     let device = ctx.job.device.parse::<DeviceChoice>()?.resolve()?;

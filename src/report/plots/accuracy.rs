@@ -12,8 +12,8 @@ use plotters::prelude::*;
 use std::ops::Range;
 use std::path::Path;
 
-/// One point of a line: x position, mean, min, max.
-type Point = (f64, f64, f64, f64);
+/// One point of a line: x position, mean, low, high.
+pub type Point = (f64, f64, f64, f64);
 
 /// Draws `p` (rows: the x label's values, columns: the lines) into `path`.
 pub fn accuracy_png(path: &Path, p: &Pivot, x_label: &str, line_label: &str) -> Result<()> {
@@ -36,7 +36,6 @@ pub fn accuracy_png(path: &Path, p: &Pivot, x_label: &str, line_label: &str) -> 
         };
         lines.push((name, pts));
     }
-    let (ylo, yhi) = y_range(&lines);
     let over: Vec<&str> = p.over.keys().map(String::as_str).collect();
     let caption = if over.is_empty() {
         format!("{} by {x_label} and {line_label}", p.spec.value.column())
@@ -47,63 +46,111 @@ pub fn accuracy_png(path: &Path, p: &Pivot, x_label: &str, line_label: &str) -> 
             over.join(", ")
         )
     };
-    let x_desc = if axis.log {
-        format!("{x_label} (log scale)")
-    } else {
-        x_label.to_string()
+    let chart = Lines {
+        axis: &axis,
+        lines: &lines,
+        caption,
+        x_label,
+        y_desc: p.spec.value.title().to_string(),
+        zero_line: false,
     };
-    render_png(path, |root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(caption, font(22))
-            .margin(18)
-            .x_label_area_size(55)
-            .y_label_area_size(70)
-            .build_cartesian_2d(axis.clone(), ylo..yhi)
-            .map_err(err)?;
-        chart
-            .configure_mesh()
-            .x_desc(x_desc)
-            .y_desc(p.spec.value.title())
-            .x_label_formatter(&|v| axis.text_at(*v))
-            .label_style(font(15))
-            .axis_desc_style(font(17))
-            .draw()
-            .map_err(err)?;
-        for (i, (name, pts)) in lines.iter().enumerate() {
-            let c = colour(i);
-            if pts.len() >= 2 {
-                let mut band: Vec<(f64, f64)> = pts.iter().map(|p| (p.0, p.3)).collect();
-                band.extend(pts.iter().rev().map(|p| (p.0, p.2)));
+    chart.png(path)
+}
+
+/// Points of several lines against a shared x axis, each with a bar from its low to its high
+/// value (and a band between them), optionally a horizontal line at 0.
+pub struct Lines<'a> {
+    /// The x axis.
+    pub axis: &'a XAxis,
+    /// Each line's name and points.
+    pub lines: &'a [(String, Vec<Point>)],
+    /// The caption.
+    pub caption: String,
+    /// The x label's name.
+    pub x_label: &'a str,
+    /// What y is.
+    pub y_desc: String,
+    /// Whether to draw y = 0.
+    pub zero_line: bool,
+}
+
+impl Lines<'_> {
+    /// Draws the lines into `path`.
+    pub fn png(&self, path: &Path) -> Result<()> {
+        let (axis, lines) = (self.axis, self.lines);
+        let (mut ylo, mut yhi) = y_range(lines);
+        if self.zero_line {
+            ylo = ylo.min(0.0);
+            yhi = yhi.max(0.0);
+        }
+        let x_desc = if axis.log {
+            format!("{} (log scale)", self.x_label)
+        } else {
+            self.x_label.to_string()
+        };
+        render_png(path, |root| {
+            let mut chart = ChartBuilder::on(root)
+                .caption(&self.caption, font(20))
+                .margin(18)
+                .x_label_area_size(55)
+                .y_label_area_size(70)
+                .build_cartesian_2d(axis.clone(), ylo..yhi)
+                .map_err(err)?;
+            chart
+                .configure_mesh()
+                .x_desc(x_desc)
+                .y_desc(&self.y_desc)
+                .x_label_formatter(&|v| axis.text_at(*v))
+                .label_style(font(15))
+                .axis_desc_style(font(17))
+                .draw()
+                .map_err(err)?;
+            if self.zero_line {
+                let (x0, x1) = axis.bounds();
                 chart
-                    .draw_series(std::iter::once(Polygon::new(band, c.mix(0.15))))
+                    .draw_series(std::iter::once(PathElement::new(
+                        vec![(x0, 0.0), (x1, 0.0)],
+                        BLACK.stroke_width(1),
+                    )))
                     .map_err(err)?;
             }
-            let bar = |p: &Point| PathElement::new(vec![(p.0, p.2), (p.0, p.3)], c.stroke_width(1));
-            chart.draw_series(pts.iter().map(bar)).map_err(err)?;
+            for (i, (name, pts)) in lines.iter().enumerate() {
+                let c = colour(i);
+                if pts.len() >= 2 {
+                    let mut band: Vec<(f64, f64)> = pts.iter().map(|p| (p.0, p.3)).collect();
+                    band.extend(pts.iter().rev().map(|p| (p.0, p.2)));
+                    chart
+                        .draw_series(std::iter::once(Polygon::new(band, c.mix(0.15))))
+                        .map_err(err)?;
+                }
+                let bar =
+                    |p: &Point| PathElement::new(vec![(p.0, p.2), (p.0, p.3)], c.stroke_width(1));
+                chart.draw_series(pts.iter().map(bar)).map_err(err)?;
+                chart
+                    .draw_series(LineSeries::new(
+                        pts.iter().map(|p| (p.0, p.1)),
+                        c.stroke_width(2),
+                    ))
+                    .map_err(err)?
+                    .label(name.as_str())
+                    .legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 22, y)], c.stroke_width(3))
+                    });
+                chart
+                    .draw_series(pts.iter().map(|p| Circle::new((p.0, p.1), 4, c.filled())))
+                    .map_err(err)?;
+            }
             chart
-                .draw_series(LineSeries::new(
-                    pts.iter().map(|p| (p.0, p.1)),
-                    c.stroke_width(2),
-                ))
-                .map_err(err)?
-                .label(name.as_str())
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 22, y)], c.stroke_width(3))
-                });
-            chart
-                .draw_series(pts.iter().map(|p| Circle::new((p.0, p.1), 4, c.filled())))
+                .configure_series_labels()
+                .label_font(font(15))
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK)
+                .position(SeriesLabelPosition::LowerRight)
+                .draw()
                 .map_err(err)?;
-        }
-        chart
-            .configure_series_labels()
-            .label_font(font(15))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .position(SeriesLabelPosition::LowerRight)
-            .draw()
-            .map_err(err)?;
-        Ok(())
-    })
+            Ok(())
+        })
+    }
 }
 
 /// The x axis: a position per value (log10 of it on a log axis; its index when not numeric).

@@ -1,16 +1,20 @@
-//! The report's PNG plots: `accuracy.png` (value against a numeric label, a line per method)
-//! and `lambda.png` / `entropy.png` (the method statistics over the epochs). A plot without
-//! data is skipped with a note rather than drawn empty.
+//! The report's PNG plots: `accuracy.png` (value against a numeric label, a line per method),
+//! `paired.png` (the paired difference against the baseline, with its intervals) and
+//! `lambda.png` / `entropy.png` (the method statistics over the epochs). A plot without data is
+//! skipped with a note rather than drawn empty.
 
 pub mod accuracy;
 pub mod canvas;
 pub mod curves;
+pub mod paired;
 
 use crate::error::Result;
 use crate::report::frame::{check_labels, Run};
+use crate::report::paired::paired;
 use crate::report::series::{mean_curves, read_curves, Curves};
 use crate::report::spec::{PlotSpec, ReportSpec};
 use crate::report::table::pivot;
+use crate::report::write::baseline_of;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -33,6 +37,22 @@ pub fn draw_plots(dir: &Path, runs: &[Run], spec: &ReportSpec, plot: &PlotSpec) 
     let path = dir.join("accuracy.png");
     accuracy::accuracy_png(&path, &p, &plot.x, &plot.line)?;
     out.files.push(path);
+    match baseline_of(runs, &table)? {
+        Some(baseline) => {
+            let pd = paired(runs, &table, &baseline)?;
+            if pd.cells.is_empty() && pd.unpaired > 0 {
+                out.notes
+                    .push("paired.png not drawn: no run has a baseline partner".to_string());
+            } else if !pd.cells.is_empty() {
+                let path = dir.join("paired.png");
+                paired::paired_png(&path, &pd, &plot.x)?;
+                out.files.push(path);
+            }
+        }
+        None => out
+            .notes
+            .push("paired.png not drawn: the report has no baseline".to_string()),
+    }
 
     let (chosen, what) = curve_runs(runs, spec, plot)?;
     for (prefix, file, symbol, y_desc) in [

@@ -2,7 +2,9 @@
 //! stored initial branch and meta-network weights, the source checkpoint (eval mode) and the
 //! VGG9-bn target weights, in float64. Pairs, T, β, learning rates, weight decays, the λ
 //! activation and its initialisation come from the metadata; the number of iterations and the
-//! batches from the `iter{k}.*` tensors.
+//! batches from the `iter{k}.*` tensors. Compared after each iteration: the meta-gradients, the
+//! meta-networks after Adam, the 1×1 convs, the (sampled) target parameters and the target's
+//! batch-norm running statistics, each as a group.
 
 use super::compare::{rel_err, rel_err_concat, Group};
 use super::features::RESNET_CHECKPOINT;
@@ -27,6 +29,17 @@ fn sorted_trainables(vs: &VarStore) -> Vec<(String, Tensor)> {
         .variables()
         .into_iter()
         .filter(|(_, t)| t.requires_grad())
+        .collect();
+    v.sort_by(|a, b| a.0.cmp(&b.0));
+    v
+}
+
+/// The batch-norm running statistics, sorted by name.
+fn sorted_buffers(vs: &VarStore) -> Vec<(String, Tensor)> {
+    let mut v: Vec<(String, Tensor)> = vs
+        .variables()
+        .into_iter()
+        .filter(|(_, t)| !t.requires_grad())
         .collect();
     v.sort_by(|a, b| a.0.cmp(&b.0));
     v
@@ -207,6 +220,7 @@ pub fn run(dir: &Path, file: &WeightFile) -> Result<Vec<(String, Vec<Group>)>> {
                 .collect::<Vec<_>>()
         };
         let target_now = sorted_trainables(&target.vs);
+        let buffers_now = sorted_buffers(&target.vs);
         let branch_now = sorted_trainables(&branch_vs);
         let mut groups = vec![
             group(
@@ -250,6 +264,13 @@ pub fn run(dir: &Path, file: &WeightFile) -> Result<Vec<(String, Vec<Group>)>> {
                 &format!("{p}after.target."),
                 &target_now,
                 true,
+            )?,
+            group(
+                file,
+                format!("{p}after.buffers"),
+                &format!("{p}after.buffers."),
+                &buffers_now,
+                false,
             )?,
         ];
         if let Some(log) = &log {

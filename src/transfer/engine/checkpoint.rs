@@ -1,8 +1,10 @@
 //! Checkpoints: everything a run needs to continue exactly where it stopped — the target's
 //! variables (batch-norm statistics included), the method's trained parameters and state
 //! (meta-networks, their optimizer), the SGD momentum buffers, the epochs done so far and their
-//! records — in one safetensors file written atomically.
+//! records, the method's statistics before training, and the target's weights at the best
+//! validation epoch so far (tested at the end) — in one safetensors file written atomically.
 
+use super::evaluate::Snapshot;
 use super::method::Method;
 use crate::error::{Error, Result};
 use crate::models::weights::{load_named, save_tensors, WeightFile};
@@ -12,21 +14,28 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use tch::{nn::VarStore, Tensor};
 
-/// What a checkpoint restores besides the tensors it copies in place.
-pub struct Restored {
+/// A run's progress besides the tensors a checkpoint copies in place.
+#[derive(Debug, Default)]
+pub struct Progress {
     /// Records of the epochs already done.
     pub records: Vec<EpochRecord>,
+    /// The method's statistics over the validation set before training.
+    pub initial_stats: BTreeMap<String, f64>,
+    /// The index in `records` of the best validation epoch so far and the target's weights
+    /// then (kept when the test split is evaluated only at the end).
+    pub best: Option<(usize, Snapshot)>,
 }
 
-/// Writes a checkpoint after `records.len()` epochs.
+/// Writes a checkpoint after `progress.records.len()` epochs.
 pub fn save(
     path: &Path,
     target: &VarStore,
     method: &dyn Method,
     sgd: &Sgd,
-    records: &[EpochRecord],
+    progress: &Progress,
     fingerprint: &str,
 ) -> Result<()> {
+    let records = &progress.records;
     let mut tensors: Vec<(String, Tensor)> = target
         .variables()
         .into_iter()
@@ -40,27 +49,37 @@ pub fn save(
             tensors.push((format!("sgd.buf.{i}"), b.shallow_clone()));
         }
     }
+    if let Some((_, best)) = &progress.best {
+        for (n, t) in &best.vars {
+            tensors.push((format!("best.{n}"), t.shallow_clone()));
+        }
+    }
     tensors.sort_by(|a, b| a.0.cmp(&b.0));
-    let meta = BTreeMap::from([
+    let mut meta = BTreeMap::from([
         ("epochs_done".to_string(), records.len().to_string()),
         ("fingerprint".to_string(), fingerprint.to_string()),
-        (
-            "records".to_string(),
-            serde_json::to_string(records).map_err(|e| Error::Invalid(e.to_string()))?,
-        ),
+        ("records".to_string(), json(records)?),
+        ("initial_stats".to_string(), json(&progress.initial_stats)?),
     ]);
+    if let Some((i, _)) = &progress.best {
+        meta.insert("best_index".to_string(), i.to_string());
+    }
     save_tensors(&tensors, &meta, path)
 }
 
+fn json<T: serde::Serialize>(v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(|e| Error::Invalid(e.to_string()))
+}
+
 /// Restores a checkpoint written for the same configuration (`fingerprint`) into the target,
-/// the method and the optimizer.
+/// the method and the optimizer, and returns the run's progress.
 pub fn load(
     path: &Path,
     target: &VarStore,
     method: &mut dyn Method,
     sgd: &mut Sgd,
     fingerprint: &str,
-) -> Result<Restored> {
+) -> Result<Progress> {
     let file = WeightFile::read(path)?;
     if file.meta("fingerprint")? != fingerprint {
         return Err(Error::bad_file(path, "this checkpoint belongs to another configuration; delete it (or the run's folder) to start afresh"));
@@ -102,5 +121,29 @@ pub fn load(
     sgd.set_buffers(bufs);
     let records: Vec<EpochRecord> = serde_json::from_str(file.meta("records")?)
         .map_err(|e| Error::bad_file(path, format!("unreadable records: {e}")))?;
-    Ok(Restored { records })
+    let initial_stats = match file.metadata.get("initial_stats") {
+        Some(text) => serde_json::from_str(text)
+            .map_err(|e| Error::bad_file(path, format!("unreadable initial statistics: {e}")))?,
+        None => BTreeMap::new(),
+    };
+    let best = match file.metadata.get("best_index") {
+        Some(i) => {
+            let i: usize = i
+                .parse()
+                .map_err(|_| Error::bad_file(path, format!("unreadable best_index `{i}`")))?;
+            let device = target.device();
+            let vars = file
+                .with_prefix("best.")
+                .into_iter()
+                .map(|(n, t)| (n, t.to_device(device)))
+                .collect();
+            Some((i, Snapshot { vars }))
+        }
+        None => None,
+    };
+    Ok(Progress {
+        records,
+        initial_stats,
+        best,
+    })
 }

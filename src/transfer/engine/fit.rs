@@ -1,19 +1,22 @@
-//! The one training loop. Per batch: one `train_step` (see `step`). Per epoch: the learning rate from the schedule, evaluation on validation and test, the
-//! method's statistics on validation, a record, a checkpoint. A run whose checkpoint exists
-//! continues from it.
+//! The one training loop. Before the first epoch: the method's statistics on validation (where
+//! λ and w start). Per batch: one `train_step` (see `step`). Per epoch: the learning rate from
+//! the schedule, evaluation on validation (with the method's statistics), a record, a
+//! checkpoint. The test split is evaluated at the end for the best validation epoch's weights
+//! (kept since that epoch) and the last epoch's, or after every epoch when asked. A run whose
+//! checkpoint exists continues from it.
 
 use super::batches::BatchSource;
-use super::checkpoint;
-use super::config::OptimConfig;
+use super::checkpoint::{self, Progress};
+use super::config::{EvalConfig, OptimConfig, TestEval};
+use super::evaluate::{accuracy_on, method_stats_on, Snapshot};
 use super::method::Method;
-use super::step::{accuracy, forward_sources, optimizer_for, train_step};
+use super::step::{optimizer_for, train_step};
 use crate::error::Result;
 use crate::models::Model;
 use crate::transfer::record::{EpochRecord, RunSummary};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
-use tch::Tensor;
 
 /// The data of a run.
 pub struct RunData<'a> {
@@ -50,6 +53,8 @@ pub struct Trainer<'a> {
     pub method: &'a mut dyn Method,
     /// Optimisation settings.
     pub optim: OptimConfig,
+    /// Evaluation settings.
+    pub eval: EvalConfig,
     /// Seed of the run (recorded).
     pub seed: u64,
     /// Where the checkpoint goes; None for no checkpoints.
@@ -61,54 +66,70 @@ pub struct Trainer<'a> {
 }
 
 impl Trainer<'_> {
-    fn evaluate(&mut self, data: &dyn BatchSource, observe: bool) -> Result<f64> {
-        let (mut correct, mut total) = (0i64, 0i64);
-        for batch in data.batches(0) {
-            let b = batch?;
-            let logits = tch::no_grad(|| self.target.net.logits_t(&b.x, false));
-            let (c, t) = accuracy(&logits, &b.y);
-            correct += c;
-            total += t;
-            if observe {
-                let feats: Vec<Vec<Tensor>> = forward_sources(self.sources, &b.x)
-                    .into_iter()
-                    .map(|f| f.features)
-                    .collect();
-                tch::no_grad(|| self.method.observe_eval(&feats));
-            }
+    fn accuracy(&mut self, data: &dyn BatchSource, observe: bool) -> Result<f64> {
+        let observe = observe && self.method.observes_eval();
+        accuracy_on(self.target, self.sources, self.method, data, observe)
+    }
+
+    /// Tests the last epoch's weights and, if another epoch was the best on validation, its
+    /// weights; the records of both carry the result.
+    fn test_at_end(&mut self, data: &dyn BatchSource, progress: &mut Progress) -> Result<()> {
+        let Some(last) = progress.records.len().checked_sub(1) else {
+            return Ok(());
+        };
+        if progress.records[last].test_acc.is_none() {
+            progress.records[last].test_acc = Some(self.accuracy(data, false)?);
         }
-        Ok(if total > 0 {
-            100.0 * correct as f64 / total as f64
-        } else {
-            0.0
-        })
+        let best = RunSummary::best_index(&progress.records);
+        if progress.records[best].test_acc.is_none() {
+            let acc = match &progress.best {
+                Some((i, snapshot)) if *i == best => {
+                    snapshot.accuracy_on(self.target, self.sources, self.method, data)?
+                }
+                _ => {
+                    return Err(crate::error::Error::Invalid(format!(
+                        "the weights of the best validation epoch ({}) were not kept",
+                        progress.records[best].epoch + 1
+                    )))
+                }
+            };
+            progress.records[best].test_acc = Some(acc);
+        }
+        Ok(())
     }
 
     /// Trains (or continues training) and returns the run's summary.
     pub fn fit(&mut self, data: RunData, listener: &mut dyn Listener) -> Result<RunSummary> {
         let o = self.optim;
         let mut sgd = optimizer_for(self.target, self.method, &o);
-        let mut records = Vec::new();
-        match &self.checkpoint {
-            Some(path) if path.exists() => {
-                records = checkpoint::load(
-                    path,
-                    &self.target.vs,
-                    self.method,
-                    &mut sgd,
-                    &self.fingerprint,
-                )?
-                .records;
-            }
-            _ => self.method.prepare(
-                self.target,
-                self.sources,
-                data.train_eval.unwrap_or(data.train),
+        let mut progress = match &self.checkpoint {
+            Some(path) if path.exists() => checkpoint::load(
+                path,
+                &self.target.vs,
+                self.method,
+                &mut sgd,
+                &self.fingerprint,
             )?,
-        }
+            _ => {
+                self.method.prepare(
+                    self.target,
+                    self.sources,
+                    data.train_eval.unwrap_or(data.train),
+                )?;
+                let initial_stats = if self.method.observes_eval() {
+                    method_stats_on(self.sources, self.method, data.val)?
+                } else {
+                    BTreeMap::new()
+                };
+                Progress {
+                    initial_stats,
+                    ..Progress::default()
+                }
+            }
+        };
         let device = self.target.vs.device();
         let mut ran = 0;
-        for epoch in records.len()..o.epochs {
+        for epoch in progress.records.len()..o.epochs {
             if self.stop_after.is_some_and(|n| ran >= n) {
                 break;
             }
@@ -143,9 +164,12 @@ impl Trainer<'_> {
                     100.0 * step.correct as f64 / step.seen.max(1) as f64,
                 );
             }
-            let val_acc = self.evaluate(data.val, true)?;
+            let val_acc = self.accuracy(data.val, true)?;
             let stats = self.method.take_eval_stats().into_iter().collect();
-            let test_acc = self.evaluate(data.test, false)?;
+            let test_acc = match self.eval.test {
+                TestEval::EveryEpoch => Some(self.accuracy(data.test, false)?),
+                TestEval::Best => None,
+            };
             let n = iters.max(1) as f64;
             let record = EpochRecord {
                 epoch,
@@ -159,25 +183,34 @@ impl Trainer<'_> {
                 stats,
             };
             listener.epoch(&record, o.epochs);
-            records.push(record);
+            progress.records.push(record);
+            let i = progress.records.len() - 1;
+            if self.eval.test == TestEval::Best && RunSummary::best_index(&progress.records) == i {
+                progress.best = Some((i, Snapshot::of(self.target)));
+            }
             if let Some(path) = &self.checkpoint {
                 checkpoint::save(
                     path,
                     &self.target.vs,
                     self.method,
                     &sgd,
-                    &records,
+                    &progress,
                     &self.fingerprint,
                 )?;
             }
             ran += 1;
         }
+        if progress.records.len() == o.epochs {
+            self.test_at_end(data.test, &mut progress)?;
+        }
         let device_name = crate::device::describe(device);
-        Ok(RunSummary::from_epochs(
+        let mut summary = RunSummary::from_epochs(
             self.method.name(),
             self.seed,
             &device_name,
-            records,
-        ))
+            progress.records,
+        );
+        summary.initial_stats = progress.initial_stats;
+        Ok(summary)
     }
 }

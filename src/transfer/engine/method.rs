@@ -79,6 +79,12 @@ pub trait Method {
         Ok(())
     }
 
+    /// Whether the method keeps statistics over evaluation passes (then the loop shows it the
+    /// sources' features of the validation batches, before training and after every epoch).
+    fn observes_eval(&self) -> bool {
+        false
+    }
+
     /// Accumulates per-pair statistics over an evaluation pass (the sources' features of a
     /// validation batch).
     fn observe_eval(&mut self, _sources: &[Vec<Tensor>]) {}

@@ -4,11 +4,12 @@
 pub mod batches;
 pub mod checkpoint;
 pub mod config;
+pub mod evaluate;
 pub mod fit;
 pub mod method;
 pub mod step;
 
 pub use batches::{Batch, BatchSource, TensorBatches};
-pub use config::{OptimConfig, Schedule};
+pub use config::{EvalConfig, OptimConfig, Schedule, TestEval};
 pub use fit::{Listener, Quiet, RunData, Trainer};
 pub use method::{AfterStep, Method, StepContext};

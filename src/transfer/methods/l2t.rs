@@ -301,6 +301,10 @@ impl Method for L2t {
         Ok(())
     }
 
+    fn observes_eval(&self) -> bool {
+        true
+    }
+
     fn observe_eval(&mut self, sources: &[Vec<Tensor>]) {
         let batch = sources
             .first()

@@ -1,8 +1,11 @@
 //! One L2T-ww iteration as the official loop runs it: an SGD step on CE + WFM; T look-ahead steps
 //! on WFM alone and one on CE; the meta-gradient of the final CE through those T+1 steps (exact
-//! second order); an Adam step on the meta-networks; the target left as it was before the
-//! look-ahead (parameters, momentum and batch-norm statistics). Source features are computed
-//! once per iteration and shared by every objective. With several sources (multi-source
+//! second order); an Adam step on the meta-networks; the target's parameters and momentum left
+//! as they were before the look-ahead. Its batch-norm running statistics are left as the official
+//! loop leaves them: moved once more by the first look-ahead step's forward pass at the live
+//! parameters (the official `meta_backward` restores that step's state and runs its objective
+//! again in train mode, and with roll-back nothing restores the statistics afterwards). Source
+//! features are computed once per iteration and shared by every objective. With several sources (multi-source
 //! transfer) every source has its own 1×1 convs and meta-networks and their WFM terms add up.
 //!
 //! How it is computed: step k writes its parameters into replica k (`replica.rs`), so the live
@@ -68,9 +71,10 @@ pub struct L2tww<'a> {
     pub terms: Vec<SourceTerm<'a>>,
     /// The meta-networks' parameters, in the order of `meta_opt`.
     pub meta_params: &'a [Tensor],
-    /// The target's non-trained state (batch-norm running statistics): the forward passes at
-    /// the live parameters (the first look-ahead step and its forward-mode pass) move it, and it
-    /// is restored afterwards, as the official roll-back restores it.
+    /// The target's non-trained state (batch-norm running statistics). The first look-ahead
+    /// step's forward pass at the live parameters moves it, as the official loop's re-run of that
+    /// step does; the forward-mode pass at the same parameters would move it again, so what the
+    /// look-ahead left is restored after the meta-gradient.
     pub buffers: &'a [Tensor],
     /// Where the look-ahead steps write: T + 1 replicas (or more), each with its parameters in
     /// the optimizer's order.
@@ -277,8 +281,9 @@ impl L2tww<'_> {
         (recorded, outer)
     }
 
-    /// The CE after the look-ahead steps, the target left as it was. (What the meta-gradient
-    /// differentiates: useful for checking it numerically.)
+    /// The CE after the look-ahead steps, the target's parameters, momentum and batch-norm
+    /// statistics left as they were. (What the meta-gradient differentiates: useful for
+    /// checking it numerically.)
     pub fn outer_after_lookahead(
         &self,
         sgd: &Sgd,
@@ -293,7 +298,9 @@ impl L2tww<'_> {
     }
 
     /// The meta-gradient d CE(after look-ahead) / d φ, exact to second order, and that CE; the
-    /// target is left as it was before the look-ahead.
+    /// target's parameters and momentum are left as they were before the look-ahead, its
+    /// batch-norm statistics as the official loop leaves them (moved by the first look-ahead
+    /// step's forward pass).
     pub fn meta_gradient(
         &self,
         sgd: &Sgd,
@@ -301,13 +308,13 @@ impl L2tww<'_> {
         x: &Tensor,
         y: &Tensor,
     ) -> (Vec<Tensor>, f64) {
-        let saved = self.save_buffers();
         let (recorded, outer) = self.lookahead_steps(sgd, sources, x, y, true);
+        let after_lookahead = self.save_buffers();
         let outer_ce = f64::try_from(&outer).unwrap_or(f64::NAN);
         let last = &self.lookahead[recorded.len() - 1].params;
         let a0 = grads_or_zero(&outer, last, false);
         let meta_grad = sgd.meta_backward(recorded, a0, self.meta_params);
-        self.restore_buffers(&saved);
+        self.restore_buffers(&after_lookahead);
         (meta_grad, outer_ce)
     }
 
