@@ -1,14 +1,17 @@
-//! `l2tww bench`: one JSON line. Without a subcommand, the cost of an L2T-ww iteration against a
-//! plain SGD step (see `transfer::bench`); `l2tww bench loader`, images per second of the 32×32
-//! augmenting loader, optionally beside one VGG9-bn training step on the same batch size, so the
-//! ratio shows whether training would ever wait for data.
+//! `l2tww bench`: JSON lines. Without a subcommand, the cost of an L2T-ww iteration in every
+//! meta-gradient mode against a plain SGD step (see `transfer::bench`), optionally interleaved
+//! with an outside command (the official code's loop run beside it); `l2tww bench fidelity`, how
+//! close the first-order meta-gradient comes to the exact one on the reference networks (see
+//! `transfer::fidelity`); `l2tww bench loader`, images per second of the 32×32 augmenting loader,
+//! optionally beside one VGG9-bn training step on the same batch size, so the ratio shows
+//! whether training would ever wait for data.
 
 use super::GlobalOpts;
 use crate::data::sample::{Encoding, Sample};
 use crate::data::store::write_split;
 use crate::data::{Augment, Loader, LoaderConfig, Store, Subset};
 use crate::models::{zoo::Arch, Model};
-use crate::transfer::bench::{run as run_training_bench, BenchConfig};
+use crate::transfer::bench::{run as run_training_bench, BenchConfig, Mode};
 use crate::transfer::engine::step::{optimizer_for, train_step};
 use crate::transfer::engine::{Batch, OptimConfig};
 use crate::transfer::methods::plain::Scratch;
@@ -34,6 +37,21 @@ pub struct BenchArgs {
     /// Look-ahead steps of L2T-ww.
     #[arg(long = "T", default_value_t = 2)]
     pub lookahead: usize,
+    /// Time only this meta-gradient mode (`exact` or `first-order`; default: both), e.g. to read
+    /// its own peak memory.
+    #[arg(long)]
+    pub mode: Option<String>,
+    /// Time only this `meta-every` (default: 1 and 2).
+    #[arg(long)]
+    pub meta_every: Option<usize>,
+    /// Rounds: each times every mode, then runs `--beside` once.
+    #[arg(long, default_value_t = 1)]
+    pub rounds: usize,
+    /// A command run after each round (through `sh -c`), whose last output line is JSON — the
+    /// official code's loop timed by a harness of your own, say; its lines are reported beside
+    /// ours.
+    #[arg(long)]
+    pub beside: Option<String>,
 }
 
 /// The `bench` subcommands.
@@ -41,6 +59,32 @@ pub struct BenchArgs {
 pub enum BenchCommand {
     /// Throughput of the 32×32 augmenting loader (pad 4, crop, flip, normalise).
     Loader(LoaderArgs),
+    /// The first-order meta-gradient against the exact one (cosine, relative error), float64.
+    Fidelity(FidelityArgs),
+}
+
+/// Arguments of `l2tww bench fidelity`.
+#[derive(Debug, Args)]
+pub struct FidelityArgs {
+    /// The reference directory (the official checkpoint, the VGG9-bn weights and
+    /// `l2tww_two_iterations.safetensors`).
+    pub reference: PathBuf,
+    /// Pair sets of the generated cases, `;`-separated (default: the reference case's 15
+    /// pairs and the one-to-one pairs 4-0,9-1,14-2).
+    #[arg(long)]
+    pub pairs: Option<String>,
+    /// Look-ahead steps of the generated cases.
+    #[arg(long = "T", value_delimiter = ',', default_values_t = [1usize, 2, 3])]
+    pub lookahead: Vec<usize>,
+    /// Seeds of the generated cases.
+    #[arg(long, value_delimiter = ',', default_values_t = [0i64, 1, 2])]
+    pub seeds: Vec<i64>,
+    /// Batch size of the generated cases.
+    #[arg(long, default_value_t = 8)]
+    pub batch: i64,
+    /// Iterations per generated case.
+    #[arg(long, default_value_t = 2)]
+    pub iters: usize,
 }
 
 /// Arguments of `l2tww bench loader`.
@@ -67,18 +111,112 @@ pub struct LoaderArgs {
 pub fn run(args: BenchArgs, global: &GlobalOpts) -> anyhow::Result<ExitCode> {
     match args.command {
         Some(BenchCommand::Loader(a)) => loader(a, global),
-        None => {
-            let device = global.device.resolve()?;
-            let cfg = BenchConfig {
-                batch: args.batch,
-                iters: args.iters.max(1),
-                lookahead: args.lookahead,
-                device,
-            };
-            println!("{}", serde_json::to_string(&run_training_bench(cfg)?)?);
-            Ok(ExitCode::SUCCESS)
+        Some(BenchCommand::Fidelity(a)) => fidelity(a),
+        None => iteration(args, global),
+    }
+}
+
+fn iteration(args: BenchArgs, global: &GlobalOpts) -> anyhow::Result<ExitCode> {
+    let device = global.device.resolve()?;
+    let wanted = match args.mode.as_deref() {
+        None => None,
+        Some(m) => Some(
+            serde_json::from_value::<crate::transfer::methods::l2tww::MetaGradient>(m.into())
+                .map_err(|_| anyhow::anyhow!("unknown --mode `{m}`: use exact or first-order"))?,
+        ),
+    };
+    let modes: Vec<Mode> = Mode::all()
+        .into_iter()
+        .filter(|m| wanted.is_none_or(|w| m.meta_gradient == w))
+        .filter(|m| args.meta_every.is_none_or(|k| m.meta_every == k))
+        .collect();
+    let modes = if modes.is_empty() {
+        vec![Mode {
+            meta_gradient: wanted.unwrap_or_default(),
+            meta_every: args.meta_every.unwrap_or(1).max(1),
+        }]
+    } else {
+        modes
+    };
+    for round in 0..args.rounds.max(1) {
+        let cfg = BenchConfig {
+            batch: args.batch,
+            iters: args.iters.max(1),
+            lookahead: args.lookahead,
+            device,
+            modes: modes.clone(),
+        };
+        let mut line = serde_json::to_value(run_training_bench(cfg)?)?;
+        line["round"] = round.into();
+        println!("{line}");
+        if let Some(cmd) = &args.beside {
+            let out = std::process::Command::new("sh")
+                .args(["-c", cmd])
+                .output()?;
+            let text = String::from_utf8_lossy(&out.stdout);
+            let last = text
+                .lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("");
+            let value: serde_json::Value = serde_json::from_str(last).map_err(|e| {
+                anyhow::anyhow!(
+                    "--beside `{cmd}` (exit {:?}) did not end with a JSON line: {e}",
+                    out.status.code()
+                )
+            })?;
+            println!("{}", serde_json::json!({"round": round, "beside": value}));
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn fidelity(a: FidelityArgs) -> anyhow::Result<ExitCode> {
+    use crate::transfer::conformance::l2tww_case::Generated;
+    use crate::transfer::fidelity;
+    let case_file = a.reference.join("l2tww_two_iterations.safetensors");
+    let file = crate::models::weights::WeightFile::read(&case_file)?;
+    let mut all = fidelity::reference(&a.reference, &file)?;
+    let pair_sets: Vec<String> = match &a.pairs {
+        Some(p) => p.split(';').map(str::to_string).collect(),
+        None => vec![file.meta("pairs")?.to_string(), "4-0,9-1,14-2".to_string()],
+    };
+    for line in &all {
+        println!("{}", serde_json::to_string(line)?);
+    }
+    for pairs in &pair_sets {
+        for &lookahead in &a.lookahead {
+            for &seed in &a.seeds {
+                let g = Generated {
+                    pairs: pairs.clone(),
+                    lookahead,
+                    batch: a.batch,
+                    seed,
+                };
+                for line in fidelity::generated(&a.reference, &case_file, &g, a.iters)? {
+                    println!("{}", serde_json::to_string(&line)?);
+                    all.push(line);
+                }
+            }
+        }
+    }
+    let mut cos: Vec<f64> = all.iter().map(|f| f.cosine).collect();
+    let mut err: Vec<f64> = all.iter().map(|f| f.rel_err).collect();
+    cos.sort_by(f64::total_cmp);
+    err.sort_by(f64::total_cmp);
+    let mid = |v: &[f64]| v.get(v.len() / 2).copied().unwrap_or(f64::NAN);
+    println!(
+        "{}",
+        serde_json::json!({
+            "summary": "first-order",
+            "comparisons": all.len(),
+            "cosine_min": cos.first(),
+            "cosine_median": mid(&cos),
+            "rel_err_median": mid(&err),
+            "rel_err_max": err.last(),
+        })
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn random_split(dir: &std::path::Path) -> anyhow::Result<PathBuf> {

@@ -1,13 +1,16 @@
 //! `l2tww bench`: the cost of one L2T-ww iteration against one plain SGD step, in the paper's
 //! 32×32 setting (ResNet32 source, VGG9-bn target, the 15 all-to-all pairs, T look-ahead steps)
-//! on random data. The two measurements are interleaved and their medians reported, since a
-//! shared machine is noisy; peak memory is the process's high-water mark.
+//! on random data, for every mode of the meta-gradient (exact, first-order, each with a meta step
+//! on every batch or every k-th: the time per batch averaged over k batches). The measurements
+//! are interleaved and their medians reported, since a shared machine is noisy; peak memory is
+//! the process's high-water mark (run one mode alone to read its own).
 
 use crate::device::describe;
 use crate::error::Result;
 use crate::models::{Arch, Model};
 use crate::transfer::engine::step::{optimizer_for, train_step};
 use crate::transfer::engine::{Batch, Method, OptimConfig};
+use crate::transfer::methods::l2tww::MetaGradient;
 use crate::transfer::methods::spec::L2tOptions;
 use crate::transfer::methods::{BuildContext, MethodSpec};
 use serde::Serialize;
@@ -15,7 +18,7 @@ use std::time::Instant;
 use tch::{Device, Kind, Tensor};
 
 /// What to measure.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct BenchConfig {
     /// Batch size.
     pub batch: i64,
@@ -25,6 +28,62 @@ pub struct BenchConfig {
     pub lookahead: usize,
     /// Device.
     pub device: Device,
+    /// The modes to time (the first is the one the top-level fields report).
+    pub modes: Vec<Mode>,
+}
+
+/// A mode of the L2T-ww iteration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Mode {
+    /// Exact or first-order.
+    pub meta_gradient: MetaGradient,
+    /// A meta step on every k-th batch.
+    pub meta_every: usize,
+}
+
+impl Mode {
+    /// Every mode `l2tww bench` times by default: exact and first-order, with a meta step on
+    /// every batch and on every second.
+    pub fn all() -> Vec<Mode> {
+        let mut v = Vec::new();
+        for meta_every in [1, 2] {
+            for meta_gradient in [MetaGradient::Exact, MetaGradient::FirstOrder] {
+                v.push(Mode {
+                    meta_gradient,
+                    meta_every,
+                });
+            }
+        }
+        v
+    }
+}
+
+impl std::fmt::Display for Mode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let g = match self.meta_gradient {
+            MetaGradient::Exact => "exact",
+            MetaGradient::FirstOrder => "first-order",
+        };
+        match self.meta_every {
+            1 => write!(f, "{g}"),
+            k => write!(f, "{g}, meta-every {k}"),
+        }
+    }
+}
+
+/// The time of one mode.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModeTime {
+    /// The mode, as text (`first-order, meta-every 2`).
+    pub mode: String,
+    /// Its settings.
+    #[serde(flatten)]
+    pub settings: Mode,
+    /// Median time per training batch (ms), meta steps included (amortised over k batches).
+    pub ms: f64,
+    /// ms over the plain step's.
+    pub ratio: f64,
 }
 
 /// The JSON line `l2tww bench` prints.
@@ -45,6 +104,8 @@ pub struct BenchResult {
     pub l2tww_ms: f64,
     /// l2tww_ms / scratch_ms.
     pub ratio: f64,
+    /// Every mode timed (the first is `l2tww_ms`).
+    pub modes: Vec<ModeTime>,
     /// Peak resident memory of the process (MB).
     pub peak_rss_mb: f64,
 }
@@ -78,53 +139,83 @@ pub fn run(cfg: BenchConfig) -> Result<BenchResult> {
     tch::manual_seed(0);
     let sources = [Model::new(Arch::CifarResNet(32), 200, dev, kind)?];
     let plain = Model::new(Arch::Vgg9Bn, 10, dev, kind)?;
-    let target = Model::new(Arch::Vgg9Bn, 10, dev, kind)?;
-    let ctx = BuildContext {
-        target: &target,
-        sources: &sources,
-        input: 32,
-        device: dev,
-        kind,
-        momentum: 0.9,
-    };
-    let spec = MethodSpec::L2tWw(L2tOptions {
-        lookahead: cfg.lookahead,
-        ..Default::default()
-    });
-    let mut l2tww = spec.build(&ctx)?;
-    let mut scratch: Box<dyn Method> = MethodSpec::Scratch.build(&BuildContext {
-        target: &plain,
-        sources: &[],
-        ..ctx
-    })?;
     let optim = OptimConfig {
         lr: 0.01,
         ..Default::default()
     };
+    let mut scratch: Box<dyn Method> = MethodSpec::Scratch.build(&BuildContext {
+        target: &plain,
+        sources: &[],
+        input: 32,
+        device: dev,
+        kind,
+        momentum: 0.9,
+    })?;
     let mut sgd_plain = optimizer_for(&plain, scratch.as_ref(), &optim);
-    let mut sgd = optimizer_for(&target, l2tww.as_ref(), &optim);
+    let mut runs = Vec::new();
+    for mode in &cfg.modes {
+        let target = Model::new(Arch::Vgg9Bn, 10, dev, kind)?;
+        let ctx = BuildContext {
+            target: &target,
+            sources: &sources,
+            input: 32,
+            device: dev,
+            kind,
+            momentum: 0.9,
+        };
+        let spec = MethodSpec::L2tWw(L2tOptions {
+            lookahead: cfg.lookahead,
+            meta_gradient: mode.meta_gradient,
+            meta_every: mode.meta_every,
+            ..Default::default()
+        });
+        let method = spec.build(&ctx)?;
+        let sgd = optimizer_for(&target, method.as_ref(), &optim);
+        runs.push((target, method, sgd, Vec::new()));
+    }
     let batch = Batch {
         x: Tensor::randn([cfg.batch, 3, 32, 32], (kind, dev)),
         y: Tensor::randint(10, [cfg.batch], (Kind::Int64, dev)),
         idx: (0..cfg.batch).collect(),
     };
-    let (mut t_plain, mut t_l2tww) = (Vec::new(), Vec::new());
+    let mut t_plain = Vec::new();
     for i in 0..=cfg.iters {
         sync(dev);
         let start = Instant::now();
         train_step(&plain, &[], scratch.as_mut(), &mut sgd_plain, &batch, 0, i)?;
         sync(dev);
         let a = start.elapsed().as_secs_f64() * 1e3;
-        let start = Instant::now();
-        train_step(&target, &sources, l2tww.as_mut(), &mut sgd, &batch, 0, i)?;
-        sync(dev);
-        let b = start.elapsed().as_secs_f64() * 1e3;
         if i > 0 {
             t_plain.push(a);
-            t_l2tww.push(b);
+        }
+        for (mode, (target, method, sgd, times)) in cfg.modes.iter().zip(runs.iter_mut()) {
+            // k batches: one meta step among them.
+            let start = Instant::now();
+            for j in 0..mode.meta_every {
+                train_step(target, &sources, method.as_mut(), sgd, &batch, 0, i + j)?;
+            }
+            sync(dev);
+            if i > 0 {
+                times.push(start.elapsed().as_secs_f64() * 1e3 / mode.meta_every as f64);
+            }
         }
     }
-    let (scratch_ms, l2tww_ms) = (median(t_plain), median(t_l2tww));
+    let scratch_ms = median(t_plain);
+    let modes: Vec<ModeTime> = cfg
+        .modes
+        .iter()
+        .zip(runs)
+        .map(|(m, (_, _, _, times))| {
+            let ms = median(times);
+            ModeTime {
+                mode: m.to_string(),
+                settings: *m,
+                ms,
+                ratio: ms / scratch_ms,
+            }
+        })
+        .collect();
+    let l2tww_ms = modes.first().map_or(f64::NAN, |m| m.ms);
     Ok(BenchResult {
         batch: cfg.batch,
         lookahead: cfg.lookahead,
@@ -133,6 +224,7 @@ pub fn run(cfg: BenchConfig) -> Result<BenchResult> {
         scratch_ms,
         l2tww_ms,
         ratio: l2tww_ms / scratch_ms,
+        modes,
         peak_rss_mb: peak_rss_mb(),
     })
 }

@@ -6,6 +6,7 @@
 pub mod bench;
 pub mod conformance;
 pub mod engine;
+pub mod fidelity;
 pub mod meta;
 pub mod methods;
 pub mod metrics;

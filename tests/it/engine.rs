@@ -9,7 +9,7 @@ use l2tww::transfer::engine::{OptimConfig, Quiet, RunData, Schedule, TensorBatch
 use l2tww::transfer::methods::{BuildContext, MethodSpec};
 use l2tww::transfer::record::RunSummary;
 use std::path::PathBuf;
-use tch::{Device, Kind, Tensor};
+use tch::{Device, Kind};
 
 fn run(
     spec: &MethodSpec,

@@ -4,6 +4,7 @@
 
 pub mod compare;
 mod features;
+pub mod l2tww_case;
 mod metasgd_toy;
 mod two_iterations;
 

@@ -7,32 +7,12 @@
 //! batch-norm running statistics, each as a group.
 
 use super::compare::{rel_err, rel_err_concat, Group};
-use super::features::RESNET_CHECKPOINT;
-use super::meta_value;
+use super::l2tww_case::{sorted_trainables, L2twwCase};
 use crate::error::{Error, Result};
-use crate::models::weights::{load_named, WeightFile};
-use crate::models::{Arch, Model};
-use crate::transfer::meta::{Adam, AdamConfig, Sgd, SgdConfig};
-use crate::transfer::methods::feature_matching::FeatureMatching;
-use crate::transfer::methods::l2tww::{L2tww, L2twwConfig, Lookahead, SourceTerm};
-use crate::transfer::methods::meta_networks::{LambdaActivation, MetaNetworks};
-use crate::transfer::methods::pairs::{check_pairs, parse_pairs};
-use crate::transfer::methods::replica::Replica;
+use crate::models::weights::WeightFile;
+use crate::transfer::methods::l2tww::MetaGradient;
 use std::path::Path;
-use tch::{nn::VarStore, Device, Kind, Tensor};
-
-/// The file holding the target's initial weights.
-const TARGET_WEIGHTS: &str = "vgg9bn_features.safetensors";
-
-fn sorted_trainables(vs: &VarStore) -> Vec<(String, Tensor)> {
-    let mut v: Vec<(String, Tensor)> = vs
-        .variables()
-        .into_iter()
-        .filter(|(_, t)| t.requires_grad())
-        .collect();
-    v.sort_by(|a, b| a.0.cmp(&b.0));
-    v
-}
+use tch::{nn::VarStore, Kind, Tensor};
 
 /// The batch-norm running statistics, sorted by name.
 fn sorted_buffers(vs: &VarStore) -> Vec<(String, Tensor)> {
@@ -82,115 +62,9 @@ fn group(
 
 /// Runs the case and compares meta-gradients, parameters after each iteration and the losses.
 pub fn run(dir: &Path, file: &WeightFile) -> Result<Vec<(String, Vec<Group>)>> {
-    let (dev, kind) = (Device::Cpu, Kind::Double);
-    let need = |name: &str| {
-        let p = dir.join(name);
-        if p.exists() {
-            Ok(p)
-        } else {
-            Err(Error::bad_file(
-                &file.path,
-                format!("this case needs {}", p.display()),
-            ))
-        }
-    };
-    let source = Model::from_checkpoint(&need(RESNET_CHECKPOINT)?, dev, kind)?;
-    let target_file = WeightFile::read(&need(TARGET_WEIGHTS)?)?;
-    let target_weights: Vec<(String, Tensor)> = target_file
-        .tensors
-        .iter()
-        .filter(|(k, _)| k != "input" && !k.starts_with("eval.") && !k.starts_with("train."))
-        .map(|(k, t)| (k.clone(), t.shallow_clone()))
-        .collect();
-    let (arch, classes) = Arch::infer(&target_weights)
-        .map_err(|e| Error::bad_file(&target_file.path, e.to_string()))?;
-    let target = Model::new(arch, classes, dev, kind)?;
-    load_named(
-        &target.vs,
-        &target_weights,
-        &target_file.path,
-        &arch.to_string(),
-    )?;
-
-    let pairs = parse_pairs(file.meta("pairs")?)?;
-    check_pairs(&pairs, source.net.taps(), target.net.taps())?;
-    let activation: LambdaActivation = file.meta("loss_weight_type")?.parse()?;
-    let mut branch_vs = VarStore::new(dev);
-    let matching = FeatureMatching::new(
-        &(branch_vs.root() / "branch"),
-        source.net.taps(),
-        target.net.taps(),
-        &pairs,
-    );
-    branch_vs.set_kind(kind);
-    let mut meta_vs = VarStore::new(dev);
-    let meta = MetaNetworks::new(
-        &meta_vs.root(),
-        source.net.taps(),
-        &pairs,
-        Some(activation),
-        meta_value(file, "loss_weight_init")?,
-    );
-    meta_vs.set_kind(kind);
-    let init = file.with_prefix("init.");
-    let (branch_init, meta_init): (Vec<_>, Vec<_>) = init
-        .into_iter()
-        .partition(|(k, _)| k.starts_with("branch."));
-    load_named(&branch_vs, &branch_init, &file.path, "branch")?;
-    load_named(&meta_vs, &meta_init, &file.path, "meta-networks")?;
-
-    let theta: Vec<(String, Tensor)> = sorted_trainables(&target.vs)
-        .into_iter()
-        .chain(sorted_trainables(&branch_vs))
-        .collect();
-    let phi = sorted_trainables(&meta_vs);
-    let sgd_cfg = SgdConfig {
-        lr: meta_value(file, "lr")?,
-        momentum: meta_value(file, "momentum")?,
-        weight_decay: meta_value(file, "wd")?,
-        nesterov: false,
-    };
-    let mut sgd = Sgd::new(
-        theta.iter().map(|(_, t)| t.shallow_clone()).collect(),
-        sgd_cfg,
-    );
-    let phi_params: Vec<Tensor> = phi.iter().map(|(_, t)| t.shallow_clone()).collect();
-    let mut adam = Adam::new(
-        phi_params.iter().map(Tensor::shallow_clone).collect(),
-        AdamConfig::new(meta_value(file, "meta_lr")?, meta_value(file, "meta_wd")?),
-    );
-    let target_buffers: Vec<Tensor> = target
-        .vs
-        .variables()
-        .into_values()
-        .filter(|t| !t.requires_grad())
-        .collect();
-    let lookahead_steps = meta_value(file, "T")? as usize;
-    let replicas = (0..=lookahead_steps)
-        .map(|_| Replica::of_model(&target, &[&matching], &[&branch_vs]))
-        .collect::<Result<Vec<_>>>()?;
-    let step = L2tww {
-        target: target.net.as_ref(),
-        terms: vec![SourceTerm {
-            matching: &matching,
-            meta: &meta,
-        }],
-        meta_params: &phi_params,
-        buffers: &target_buffers,
-        lookahead: replicas
-            .iter()
-            .map(|r| {
-                Ok(Lookahead {
-                    replica: r,
-                    params: r.aligned(sgd.params())?,
-                })
-            })
-            .collect::<Result<_>>()?,
-        cfg: L2twwConfig {
-            beta: meta_value(file, "beta")?,
-            lookahead: lookahead_steps,
-        },
-    };
+    let (case, mut opt) = L2twwCase::from_reference(dir, file)?;
+    let step = case.view(&opt.sgd, MetaGradient::Exact)?;
+    let (target, branch_vs, phi) = (&case.target, &case.branch_vs, &case.phi);
     let log: Option<serde_json::Value> = file
         .metadata
         .get("log")
@@ -200,10 +74,10 @@ pub fn run(dir: &Path, file: &WeightFile) -> Result<Vec<(String, Vec<Group>)>> {
         let Ok(x) = file.get(&format!("iter{k}.x")) else {
             break;
         };
-        let x = x.to_kind(kind);
+        let x = x.to_kind(Kind::Double);
         let y = file.get(&format!("iter{k}.y"))?.to_kind(Kind::Int64);
-        let src = tch::no_grad(|| source.net.forward_t(&x, false)).features;
-        let (meta_grad, losses) = step.iteration(&mut sgd, &mut adam, &[src], &x, &y);
+        let src = case.source_features(&x);
+        let (meta_grad, losses) = step.iteration(&mut opt.sgd, &mut opt.adam, &[src], &x, &y);
         let grads: Vec<(String, Tensor)> =
             phi.iter().map(|(n, _)| n.clone()).zip(meta_grad).collect();
         let p = format!("iter{k}.");

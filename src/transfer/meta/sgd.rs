@@ -65,9 +65,13 @@ pub enum Recorded<'a> {
         /// The parameters the gradient was taken at.
         at: Vec<Tensor>,
     },
-    /// The first step, of which only d(g·u)/dφ is needed: a function from u (one tensor per
-    /// parameter) to that (one per meta-parameter, None where φ does not enter).
+    /// A step whose Hessian is left out (the first step, or every step of a first-order
+    /// meta-gradient): only d(g·u)/dφ, a function from u (one tensor per parameter) to that
+    /// (one per meta-parameter, None where φ does not enter).
     MetaOnly(MetaPart<'a>),
+    /// A step that does not depend on φ and whose Hessian is left out (the CE step of a
+    /// first-order meta-gradient): the adjoint passes through its weight decay and momentum.
+    Linear,
 }
 
 /// The mixed term of a first step: u ↦ d(∇θ L · u)/dφ.
@@ -180,7 +184,7 @@ impl Sgd {
     /// With u = −lr·a₀ + a₁ the adjoint of a step's momentum (a₀ of the parameters after it,
     /// a₁ of its momentum), a step contributes d(g·u)/dφ to the result and, unless it is the
     /// first, passes on a₀ ← a₀(1 − lr·wd) + wd·a₁ + H·u and a₁ ← μ·a₁ − lr·μ·a₀, where H·u
-    /// = d(g·u)/dθ comes from the step's graph.
+    /// = d(g·u)/dθ comes from the step's graph (left out for `MetaOnly` and `Linear` steps).
     pub fn meta_backward(
         &self,
         steps: Vec<Recorded>,
@@ -211,14 +215,18 @@ impl Sgd {
                 .collect();
             let hv = match step {
                 Recorded::MetaOnly(part) => {
-                    assert_eq!(k, 0, "only the first step may be recorded for φ alone");
                     let parts: Vec<Tensor> = part(&u)
                         .into_iter()
                         .map(|d| d.unwrap_or_else(Tensor::new))
                         .collect();
                     add(&mut meta_grad, &parts);
-                    break;
+                    if k == 0 {
+                        break;
+                    }
+                    Vec::new()
                 }
+                Recorded::Linear if k == 0 => break,
+                Recorded::Linear => Vec::new(),
                 Recorded::Graph { grads, at } => {
                     let x = grads
                         .iter()

@@ -39,8 +39,10 @@ enum MetaOptimizer {
 
 /// Settings of an L2T method beyond its pairs.
 pub struct L2tSettings {
-    /// β and T.
+    /// β, T and the meta-gradient's mode.
     pub cfg: L2twwConfig,
+    /// A meta step on every k-th batch.
+    pub meta_every: usize,
     /// λ's activation; None for L2T-w (λ = 1).
     pub lambda: Option<LambdaActivation>,
     /// λ's bias initialisation.
@@ -68,6 +70,9 @@ pub struct L2t {
     meta_params: Vec<(String, Tensor)>,
     opt: MetaOptimizer,
     cfg: L2twwConfig,
+    meta_every: usize,
+    /// Training batches seen (for `meta_every`; kept in checkpoints).
+    batches: u64,
     sums: Vec<Vec<(f64, f64)>>,
     seen: f64,
 }
@@ -160,6 +165,8 @@ impl L2t {
             meta_params,
             opt,
             cfg: s.cfg,
+            meta_every: s.meta_every.max(1),
+            batches: 0,
             sums,
             seen: 0.0,
         })
@@ -199,6 +206,11 @@ impl Method for L2t {
                 "{}'s look-ahead uses heavy-ball momentum, as the official code: set `nesterov: false`",
                 self.name
             )));
+        }
+        // As the official loop counts: the meta step follows batches k, 2k, … (1-based).
+        self.batches += 1;
+        if self.batches % self.meta_every as u64 != 0 {
+            return Ok(());
         }
         let lookahead = self
             .replicas
@@ -243,6 +255,7 @@ impl Method for L2t {
             .iter()
             .map(|(n, t)| (format!("meta.{n}"), t.shallow_clone()))
             .collect();
+        s.push(("batches".into(), Tensor::from(self.batches as i64)));
         match &self.opt {
             MetaOptimizer::Adam(a) => {
                 let (m, v) = a.moments();
@@ -274,6 +287,7 @@ impl Method for L2t {
             }
             Ok(())
         })?;
+        self.batches = i64::try_from(get("batches").ok_or_else(|| missing("batches"))?)? as u64;
         let n = self.meta_params.len();
         let device = self.meta_store.device();
         match &mut self.opt {

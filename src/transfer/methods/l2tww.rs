@@ -26,6 +26,21 @@ use std::cell::OnceCell;
 use std::rc::Rc;
 use tch::Tensor;
 
+/// How the meta-gradient goes back through the look-ahead steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MetaGradient {
+    /// Exact to second order: the official recursion, with a Hessian-vector product at every
+    /// look-ahead step after the first.
+    #[default]
+    Exact,
+    /// The Hessian-vector products left out (first-order, as first-order MAML): every WFM
+    /// step still contributes its mixed term d(∇θ WFM · u)/dφ — the only path to the
+    /// meta-networks — by one forward-mode pass at the parameters it was taken at, and the
+    /// adjoint goes back through the steps' weight decay and momentum alone.
+    FirstOrder,
+}
+
 /// Hyper-parameters of the L2T-ww iteration.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct L2twwConfig {
@@ -33,6 +48,8 @@ pub struct L2twwConfig {
     pub beta: f64,
     /// Look-ahead steps on WFM alone.
     pub lookahead: usize,
+    /// Exact or first-order meta-gradient.
+    pub meta_gradient: MetaGradient,
 }
 
 /// What one iteration measured (losses of the first step and the final CE).
@@ -180,27 +197,28 @@ impl L2tww<'_> {
         }
     }
 
-    /// d(∇θ WFM(θ) · u)/dφ at the live parameters `live`: the directional derivatives of the
-    /// per-channel errors along u (forward mode), weighted by w and λ, differentiated to φ.
-    fn first_step_meta_part(
+    /// d(∇θ WFM(θ) · u)/dφ at the parameters `at` of `state`: the directional derivatives of
+    /// the per-channel errors along u (forward mode), weighted by w and λ, differentiated to φ.
+    fn meta_part_at(
         &self,
+        state: &State,
+        at: &[Tensor],
         sources: &[Vec<Tensor>],
         resized: &OnceCell<Vec<Vec<Tensor>>>,
         x: &Tensor,
-        live: &[Tensor],
         u: &[Tensor],
     ) -> Vec<Option<Tensor>> {
         let derivs: Vec<Vec<Tensor>> = with_dual_level(|level| {
-            level.set_tangents(live, u);
+            level.set_tangents(at, u);
             tch::no_grad(|| {
-                let out = self.target.forward_t(x, true);
+                let out = state.net.forward_t(x, true);
                 let r = resized.get_or_init(|| self.resized(sources, &out.features));
-                self.terms
+                state
+                    .matching
                     .iter()
                     .zip(r)
-                    .map(|(t, r)| {
-                        t.matching
-                            .errors_of_resized(r, &out.features)
+                    .map(|(m, r)| {
+                        m.errors_of_resized(r, &out.features)
                             .iter()
                             .map(|e| level.tangent(e))
                             .collect()
@@ -220,6 +238,16 @@ impl L2tww<'_> {
             .into_iter()
             .map(|g| g.defined().then_some(g))
             .collect()
+    }
+
+    /// The network and parameters look-ahead step `k` starts from: the live target for the
+    /// first, replica k − 1 after.
+    fn start_of<'b>(&'b self, k: usize, live: &'b [Tensor]) -> (State<'b>, &'b [Tensor]) {
+        if k == 0 {
+            (self.live(), live)
+        } else {
+            (self.replica(k - 1), &self.lookahead[k - 1].params)
+        }
     }
 
     /// Takes the look-ahead steps (T on WFM, one on CE), each into its replica, and returns
@@ -249,26 +277,28 @@ impl L2tww<'_> {
             .collect();
         let mut recorded = Vec::new();
         let resized = Rc::new(OnceCell::new());
+        let live = Rc::new(live);
         for (k, &obj) in steps.iter().enumerate() {
-            let (state, at) = if k == 0 {
-                (self.live(), &live)
-            } else {
-                (self.replica(k - 1), &self.lookahead[k - 1].params)
-            };
+            let (state, at) = self.start_of(k, &live);
             let loss = self.objective(&state, obj, sources, &resized, x, y);
             let into = &self.lookahead[k].params;
-            if k == 0 || !record {
+            // The first step (exact) or every step (first-order) needs no graph: its mixed
+            // term comes from forward mode, and no Hessian goes through it.
+            let graph = record && k > 0 && self.cfg.meta_gradient == MetaGradient::Exact;
+            if !graph {
                 let g = grads_or_zero(&loss, at, false);
                 bufs = sgd.step_into(at, &bufs, &g, into);
                 if record {
-                    let live = live.iter().map(Tensor::shallow_clone).collect::<Vec<_>>();
-                    let resized = Rc::clone(&resized);
-                    recorded.push(Recorded::MetaOnly(match obj {
-                        Objective::Wfm => Box::new(move |u: &[Tensor]| {
-                            self.first_step_meta_part(sources, &resized, x, &live, u)
-                        }),
-                        Objective::Ce => Box::new(|_: &[Tensor]| Vec::new()),
-                    }));
+                    recorded.push(match obj {
+                        Objective::Wfm => {
+                            let (live, resized) = (Rc::clone(&live), Rc::clone(&resized));
+                            Recorded::MetaOnly(Box::new(move |u: &[Tensor]| {
+                                let (state, at) = self.start_of(k, &live);
+                                self.meta_part_at(&state, at, sources, &resized, x, u)
+                            }))
+                        }
+                        Objective::Ce => Recorded::Linear,
+                    });
                 }
             } else {
                 let (step, next) = sgd.graph_step_into(&loss, at, &bufs, into);
@@ -328,25 +358,37 @@ impl L2tww<'_> {
         x: &Tensor,
         y: &Tensor,
     ) -> (Vec<Tensor>, IterationLog) {
-        let out = self.target.forward_t(x, true);
-        let ce = cross_entropy(&out.logits, y);
-        let wfm = self.wfm(sources, &out.features);
-        let log0 = (
-            f64::try_from(&ce).unwrap_or(f64::NAN),
-            f64::try_from(&wfm).unwrap_or(f64::NAN),
-        );
-        let g = grads_or_zero(&(ce + wfm), sgd.params(), false);
-        sgd.step(&g);
-
+        let (inner_ce, inner_wfm) = self.live_step(sgd, sources, x, y);
         let (meta_grad, outer_ce) = self.meta_gradient(sgd, sources, x, y);
         meta_opt.step(&meta_grad);
         (
             meta_grad,
             IterationLog {
-                inner_ce: log0.0,
-                inner_wfm: log0.1,
+                inner_ce,
+                inner_wfm,
                 outer_ce,
             },
         )
+    }
+
+    /// The iteration's first part: one SGD step on CE + WFM at the live parameters. Returns
+    /// the CE and the WFM of that step.
+    pub fn live_step(
+        &self,
+        sgd: &mut Sgd,
+        sources: &[Vec<Tensor>],
+        x: &Tensor,
+        y: &Tensor,
+    ) -> (f64, f64) {
+        let out = self.target.forward_t(x, true);
+        let ce = cross_entropy(&out.logits, y);
+        let wfm = self.wfm(sources, &out.features);
+        let log = (
+            f64::try_from(&ce).unwrap_or(f64::NAN),
+            f64::try_from(&wfm).unwrap_or(f64::NAN),
+        );
+        let g = grads_or_zero(&(ce + wfm), sgd.params(), false);
+        sgd.step(&g);
+        log
     }
 }

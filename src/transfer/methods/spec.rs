@@ -5,7 +5,7 @@
 use super::attention::{AtFormula, Attention};
 use super::fm::Fm;
 use super::l2t::{L2t, L2tSettings, MetaOptimizerKind};
-use super::l2tww::L2twwConfig;
+use super::l2tww::{L2twwConfig, MetaGradient};
 use super::lwf::Lwf;
 use super::meta_networks::LambdaActivation;
 use super::plain::{Finetune, Scratch};
@@ -93,6 +93,12 @@ pub struct L2tOptions {
     pub meta_wd: f64,
     /// Meta optimizer.
     pub meta_optimizer: MetaOptimizerKind,
+    /// `exact` (the official second-order meta-gradient) or `first-order` (the look-ahead's
+    /// Hessian-vector products left out; cheaper, approximate).
+    pub meta_gradient: MetaGradient,
+    /// Take the meta step on every k-th batch only (the official `--meta-period`); the other
+    /// batches take the live CE + WFM step with the current λ and w. 1: every batch.
+    pub meta_every: usize,
     /// λ's activation (l2t-ww only).
     pub lambda: Option<LambdaActivation>,
     /// λ's bias initialisation (l2t-ww only).
@@ -116,6 +122,8 @@ impl Default for L2tOptions {
             meta_lr: 1e-4,
             meta_wd: 1e-4,
             meta_optimizer: MetaOptimizerKind::Adam,
+            meta_gradient: MetaGradient::Exact,
+            meta_every: 1,
             lambda: None,
             lambda_init: 1.0,
             standardize: Vec::new(),
@@ -216,11 +224,18 @@ impl MethodSpec {
                 } else {
                     PairScheme::OneToOne
                 };
+                if o.meta_every == 0 {
+                    return Err(Error::Invalid(
+                        "`meta-every` must be at least 1 (1: a meta step on every batch)".into(),
+                    ));
+                }
                 let settings = L2tSettings {
                     cfg: L2twwConfig {
                         beta: o.beta,
                         lookahead: o.lookahead,
+                        meta_gradient: o.meta_gradient,
                     },
+                    meta_every: o.meta_every,
                     lambda: ww.then(|| o.lambda.unwrap_or(LambdaActivation::Relu6)),
                     lambda_init: o.lambda_init,
                     meta_lr: o.meta_lr,
