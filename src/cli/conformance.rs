@@ -1,6 +1,8 @@
 //! `l2tww conformance DIR`: one line per case with its relative error; exit 0 when every case
 //! is within tolerance, 1 otherwise (2, via the error path, for unreadable input).
 
+use super::GlobalOpts;
+use crate::device::{describe, DeviceChoice};
 use crate::transfer::conformance::{run_dir, CaseResult, TOLERANCE};
 use clap::Args;
 use std::path::PathBuf;
@@ -16,9 +18,13 @@ pub struct ConformanceArgs {
     pub verbose: bool,
 }
 
-/// Runs the reference cases. They always run on the CPU in float64, whatever --device says:
-/// the tolerance is only meaningful there.
-pub fn run(args: ConformanceArgs) -> anyhow::Result<ExitCode> {
+/// Runs the reference cases in float64: on the CPU unless `--device cuda[:N]` asks for a GPU
+/// explicitly (`auto` stays on the CPU, where the tolerance is meant).
+pub fn run(args: ConformanceArgs, global: &GlobalOpts) -> anyhow::Result<ExitCode> {
+    let dev = match global.device {
+        DeviceChoice::Auto => tch::Device::Cpu,
+        other => other.resolve()?,
+    };
     let print = |r: &CaseResult| {
         let verdict = if r.passed() { "ok" } else { "FAIL" };
         println!(
@@ -33,12 +39,13 @@ pub fn run(args: ConformanceArgs) -> anyhow::Result<ExitCode> {
             }
         }
     };
-    let results = run_dir(&args.dir, print)?;
+    let results = run_dir(&args.dir, dev, print)?;
     let failed = results.iter().filter(|r| !r.passed()).count();
     println!(
-        "{} passed, {} failed (tolerance {TOLERANCE:e}, float64, cpu)",
+        "{} passed, {} failed (tolerance {TOLERANCE:e}, float64, {})",
         results.len() - failed,
-        failed
+        failed,
+        describe(dev)
     );
     Ok(if failed == 0 {
         ExitCode::SUCCESS

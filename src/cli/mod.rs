@@ -82,7 +82,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     crate::device::set_threads(cli.global.threads);
     match cli.command {
         Command::Bench(a) => bench::run(a, &cli.global),
-        Command::Conformance(a) => conformance::run(a),
+        Command::Conformance(a) => conformance::run(a, &cli.global),
         Command::Inspect(a) => inspect::run(a),
         Command::Models(a) => models::run(a, &cli.global),
         Command::Stats(a) => stats::run(a, &cli.global),

@@ -75,7 +75,7 @@ fn iterate(
 
 /// The modes against the exact meta-gradient and the official one on the reference case.
 pub fn reference(dir: &Path, file: &WeightFile) -> Result<Vec<Fidelity>> {
-    let (case, mut opt) = L2twwCase::from_reference(dir, file)?;
+    let (case, mut opt) = L2twwCase::from_reference(dir, file, tch::Device::Cpu)?;
     let mut out = Vec::new();
     for k in 0.. {
         let Ok(x) = file.get(&format!("iter{k}.x")) else {

@@ -52,7 +52,11 @@ fn compare_forward(
 }
 
 /// `resnet32_features`: the checkpoint in `dir`, float64, eval mode, on the file's input.
-pub fn resnet_features(dir: &Path, file: &WeightFile) -> Result<Vec<(String, Vec<Group>)>> {
+pub fn resnet_features(
+    dir: &Path,
+    file: &WeightFile,
+    dev: Device,
+) -> Result<Vec<(String, Vec<Group>)>> {
     let ckpt = dir.join(RESNET_CHECKPOINT);
     if !ckpt.exists() {
         return Err(Error::bad_file(
@@ -60,8 +64,8 @@ pub fn resnet_features(dir: &Path, file: &WeightFile) -> Result<Vec<(String, Vec
             format!("this case needs the source checkpoint {}", ckpt.display()),
         ));
     }
-    let model = Model::from_checkpoint(&ckpt, Device::Cpu, Kind::Double)?;
-    let input = file.get("input")?.to_kind(Kind::Double);
+    let model = Model::from_checkpoint(&ckpt, dev, Kind::Double)?;
+    let input = file.get("input")?.to_kind(Kind::Double).to_device(dev);
     Ok(vec![(
         String::new(),
         compare_forward(&model, file, &input, "", false)?,
@@ -69,7 +73,7 @@ pub fn resnet_features(dir: &Path, file: &WeightFile) -> Result<Vec<(String, Vec
 }
 
 /// `vgg9bn_features`: the weights stored in the file itself, eval then train mode.
-pub fn vgg_features(file: &WeightFile) -> Result<Vec<(String, Vec<Group>)>> {
+pub fn vgg_features(file: &WeightFile, dev: Device) -> Result<Vec<(String, Vec<Group>)>> {
     let weights: Vec<(String, Tensor)> = file
         .tensors
         .iter()
@@ -78,9 +82,9 @@ pub fn vgg_features(file: &WeightFile) -> Result<Vec<(String, Vec<Group>)>> {
         .collect();
     let (arch, classes) =
         Arch::infer(&weights).map_err(|e| Error::bad_file(&file.path, e.to_string()))?;
-    let model = Model::new(arch, classes, Device::Cpu, Kind::Double)?;
+    let model = Model::new(arch, classes, dev, Kind::Double)?;
     crate::models::weights::load_named(&model.vs, &weights, &file.path, &arch.to_string())?;
-    let input = file.get("input")?.to_kind(Kind::Double);
+    let input = file.get("input")?.to_kind(Kind::Double).to_device(dev);
     // Eval first: a train-mode pass updates the running statistics that eval mode reads.
     let eval = compare_forward(&model, file, &input, "eval.", false)?;
     let train = compare_forward(&model, file, &input, "train.", true)?;

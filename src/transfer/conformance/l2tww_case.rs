@@ -95,8 +95,8 @@ pub fn sorted_trainables(vs: &VarStore) -> Vec<(String, Tensor)> {
 }
 
 /// The reference networks: the source checkpoint and the target's initial weights.
-fn networks(dir: &Path, case_file: &Path) -> Result<(Model, Model)> {
-    let (dev, kind) = (Device::Cpu, Kind::Double);
+fn networks(dir: &Path, case_file: &Path, dev: Device) -> Result<(Model, Model)> {
+    let kind = Kind::Double;
     let source = Model::from_checkpoint(&need(dir, case_file, RESNET_CHECKPOINT)?, dev, kind)?;
     let target_file = WeightFile::read(&need(dir, case_file, TARGET_WEIGHTS)?)?;
     let target_weights: Vec<(String, Tensor)> = target_file
@@ -129,8 +129,12 @@ struct Settings {
 
 impl L2twwCase {
     /// The case of a `l2tww_two_iterations` file in `dir`.
-    pub fn from_reference(dir: &Path, file: &WeightFile) -> Result<(Self, Optimizers)> {
-        let (source, target) = networks(dir, &file.path)?;
+    pub fn from_reference(
+        dir: &Path,
+        file: &WeightFile,
+        dev: Device,
+    ) -> Result<(Self, Optimizers)> {
+        let (source, target) = networks(dir, &file.path, dev)?;
         let settings = Settings {
             pairs: file.meta("pairs")?.to_string(),
             activation: file.meta("loss_weight_type")?.parse()?,
@@ -161,7 +165,7 @@ impl L2twwCase {
     /// A generated case on the reference networks in `dir` (`case_file` names the case in
     /// errors).
     pub fn generated(dir: &Path, case_file: &Path, g: &Generated) -> Result<(Self, Optimizers)> {
-        let (source, target) = networks(dir, case_file)?;
+        let (source, target) = networks(dir, case_file, Device::Cpu)?;
         tch::manual_seed(g.seed);
         let settings = Settings {
             pairs: g.pairs.clone(),
@@ -184,7 +188,7 @@ impl L2twwCase {
     }
 
     fn build(source: Model, target: Model, s: Settings, file: &Path) -> Result<(Self, Optimizers)> {
-        let (dev, kind) = (Device::Cpu, Kind::Double);
+        let (dev, kind) = (target.vs.device(), Kind::Double);
         let pairs = parse_pairs(&s.pairs).map_err(|e| Error::bad_file(file, e.to_string()))?;
         check_pairs(&pairs, source.net.taps(), target.net.taps())?;
         let mut branch_vs = VarStore::new(dev);

@@ -7,14 +7,15 @@ use super::meta_value;
 use crate::error::Result;
 use crate::models::weights::WeightFile;
 use crate::transfer::meta::{grads_or_zero, Sgd, SgdConfig};
-use tch::{Kind, Tensor};
+use tch::{Device, Kind, Tensor};
 
 /// Runs the case and compares `lambda.grad`.
-pub fn run(file: &WeightFile) -> Result<Vec<(String, Vec<Group>)>> {
+pub fn run(file: &WeightFile, dev: Device) -> Result<Vec<(String, Vec<Group>)>> {
     let leaf = |name: &str| -> Result<Tensor> {
         Ok(file
             .get(name)?
             .to_kind(Kind::Double)
+            .to_device(dev)
             .detach()
             .set_requires_grad(true))
     };

@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::models::weights::WeightFile;
 pub use compare::Group;
 use std::path::Path;
+use tch::Device;
 
 /// The tolerance every case must meet (relative L2 error, float64).
 pub const TOLERANCE: f64 = 1e-9;
@@ -44,20 +45,25 @@ pub const KNOWN_CASES: &[&str] = &[
     "l2tww_two_iterations",
 ];
 
-fn run_case(dir: &Path, case: &str) -> Result<Vec<(String, Vec<Group>)>> {
+fn run_case(dir: &Path, case: &str, dev: Device) -> Result<Vec<(String, Vec<Group>)>> {
     let file = WeightFile::read(&dir.join(format!("{case}.safetensors")))?;
     match case {
-        "resnet32_features" => features::resnet_features(dir, &file),
-        "vgg9bn_features" => features::vgg_features(&file),
-        "metasgd_toy" => metasgd_toy::run(&file),
-        "l2tww_two_iterations" => two_iterations::run(dir, &file),
+        "resnet32_features" => features::resnet_features(dir, &file, dev),
+        "vgg9bn_features" => features::vgg_features(&file, dev),
+        "metasgd_toy" => metasgd_toy::run(&file, dev),
+        "l2tww_two_iterations" => two_iterations::run(dir, &file, dev),
         _ => unreachable!("case list and dispatch disagree"),
     }
 }
 
-/// Runs every known case present in `dir`. An unreadable directory or file is an error; a
+/// Runs every known case present in `dir` on `dev` (float64; the CPU is where the tolerance
+/// is meant: on CUDA the same cases check the GPU path). An unreadable directory or file is an error; a
 /// directory with no known case is an error too, since it is almost surely the wrong one.
-pub fn run_dir(dir: &Path, mut on_result: impl FnMut(&CaseResult)) -> Result<Vec<CaseResult>> {
+pub fn run_dir(
+    dir: &Path,
+    dev: Device,
+    mut on_result: impl FnMut(&CaseResult),
+) -> Result<Vec<CaseResult>> {
     if !dir.is_dir() {
         return Err(Error::bad_file(dir, "not a directory of reference cases"));
     }
@@ -81,7 +87,7 @@ pub fn run_dir(dir: &Path, mut on_result: impl FnMut(&CaseResult)) -> Result<Vec
     }
     let mut results = Vec::new();
     for case in present {
-        for (mode, groups) in run_case(dir, case)? {
+        for (mode, groups) in run_case(dir, case, dev)? {
             let name = if mode.is_empty() {
                 case.to_string()
             } else {

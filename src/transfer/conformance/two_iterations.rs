@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::models::weights::WeightFile;
 use crate::transfer::methods::l2tww::MetaGradient;
 use std::path::Path;
-use tch::{nn::VarStore, Kind, Tensor};
+use tch::{nn::VarStore, Device, Kind, Tensor};
 
 /// The batch-norm running statistics, sorted by name.
 fn sorted_buffers(vs: &VarStore) -> Vec<(String, Tensor)> {
@@ -61,8 +61,8 @@ fn group(
 }
 
 /// Runs the case and compares meta-gradients, parameters after each iteration and the losses.
-pub fn run(dir: &Path, file: &WeightFile) -> Result<Vec<(String, Vec<Group>)>> {
-    let (case, mut opt) = L2twwCase::from_reference(dir, file)?;
+pub fn run(dir: &Path, file: &WeightFile, dev: Device) -> Result<Vec<(String, Vec<Group>)>> {
+    let (case, mut opt) = L2twwCase::from_reference(dir, file, dev)?;
     let step = case.view(&opt.sgd, MetaGradient::Exact)?;
     let (target, branch_vs, phi) = (&case.target, &case.branch_vs, &case.phi);
     let log: Option<serde_json::Value> = file
@@ -74,8 +74,11 @@ pub fn run(dir: &Path, file: &WeightFile) -> Result<Vec<(String, Vec<Group>)>> {
         let Ok(x) = file.get(&format!("iter{k}.x")) else {
             break;
         };
-        let x = x.to_kind(Kind::Double);
-        let y = file.get(&format!("iter{k}.y"))?.to_kind(Kind::Int64);
+        let x = x.to_kind(Kind::Double).to_device(dev);
+        let y = file
+            .get(&format!("iter{k}.y"))?
+            .to_kind(Kind::Int64)
+            .to_device(dev);
         let src = case.source_features(&x);
         let (meta_grad, losses) = step.iteration(&mut opt.sgd, &mut opt.adam, &[src], &x, &y);
         let grads: Vec<(String, Tensor)> =
