@@ -15,6 +15,7 @@ use crate::report::series::{mean_curves, read_curves, Curves};
 use crate::report::spec::{PlotSpec, ReportSpec};
 use crate::report::table::pivot;
 use crate::report::write::baseline_of;
+use crate::transfer::record::columns;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -57,13 +58,13 @@ pub fn draw_plots(dir: &Path, runs: &[Run], spec: &ReportSpec, plot: &PlotSpec) 
     let (chosen, what) = curve_runs(runs, spec, plot)?;
     for (prefix, file, symbol, y_desc) in [
         (
-            "lambda.",
+            columns::LAMBDA,
             "lambda.png",
             "λ",
             "λ (weight of the pair's transfer loss)",
         ),
         (
-            "entropy.",
+            columns::ENTROPY,
             "entropy.png",
             "entropy of w",
             "entropy of the channel weights w",
@@ -105,7 +106,7 @@ fn curve_runs<'a>(
         None => {
             let mut first = None;
             for r in runs {
-                let c: Curves = read_curves(&r.at.dir.join("metrics.parquet"), "lambda.")?;
+                let c: Curves = read_curves(&r.at.dir.join("metrics.parquet"), columns::LAMBDA)?;
                 if !c.is_empty() {
                     first = Some(r);
                     break;
