@@ -1,6 +1,7 @@
 //! Per-epoch method statistics from a run's `metrics.parquet`: the `epoch` column and every
 //! float column whose name starts with a prefix (`lambda.` or `entropy.`, one per source and
-//! pair, e.g. `lambda.s0.4-0`), and their epoch-wise mean over several runs.
+//! pair, e.g. `lambda.s0.4-0`), their epoch-wise mean over several runs, and the mean over each
+//! source's pairs (`s0`, `s1`) for multi-source runs.
 
 use crate::error::{Error, Result};
 use crate::fsx;
@@ -98,6 +99,36 @@ pub fn mean_curves(runs: &[Curves]) -> Curves {
     Curves { epochs, columns }
 }
 
+/// The epoch-wise mean over each source's pairs: columns `s0.4-0`, `s0.9-1`, `s1.4-0` → `s0`,
+/// `s1` (a column without a source prefix is its own group).
+pub fn by_source(c: &Curves) -> Curves {
+    let mut groups: BTreeMap<String, Vec<&Vec<Option<f64>>>> = BTreeMap::new();
+    for (name, values) in &c.columns {
+        let source = name.split('.').next().unwrap_or(name).to_string();
+        groups.entry(source).or_default().push(values);
+    }
+    let columns = groups
+        .into_iter()
+        .map(|(source, cols)| {
+            let values = (0..c.epochs.len())
+                .map(|i| {
+                    let xs: Vec<f64> = cols
+                        .iter()
+                        .filter_map(|v| v.get(i).copied().flatten())
+                        .filter(|x| x.is_finite())
+                        .collect();
+                    (!xs.is_empty()).then(|| xs.iter().sum::<f64>() / xs.len() as f64)
+                })
+                .collect();
+            (source, values)
+        })
+        .collect();
+    Curves {
+        epochs: c.epochs.clone(),
+        columns,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,6 +147,23 @@ mod tests {
         let m = mean_curves(&[a, b]);
         assert_eq!(m.epochs, [0, 1, 2]);
         assert_eq!(m.columns["s0.4-0"], [Some(2.0), Some(3.0), Some(7.0)]);
+    }
+
+    #[test]
+    fn each_sources_pairs_are_averaged_per_epoch() {
+        let c = Curves {
+            epochs: vec![0, 1],
+            columns: [
+                ("s0.4-0".to_string(), vec![Some(1.0), Some(2.0)]),
+                ("s0.9-1".to_string(), vec![Some(3.0), None]),
+                ("s1.4-0".to_string(), vec![Some(5.0), Some(6.0)]),
+            ]
+            .into_iter()
+            .collect(),
+        };
+        let b = by_source(&c);
+        assert_eq!(b.columns["s0"], [Some(2.0), Some(2.0)]);
+        assert_eq!(b.columns["s1"], [Some(5.0), Some(6.0)]);
     }
 
     #[test]

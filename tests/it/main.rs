@@ -22,6 +22,7 @@ mod pipeline;
 mod pipeline_labels;
 mod report;
 mod report_paired;
+mod report_sources;
 mod slurm;
 mod source_stats;
 mod train;

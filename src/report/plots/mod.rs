@@ -11,7 +11,7 @@ pub mod paired;
 use crate::error::Result;
 use crate::report::frame::{check_labels, Run};
 use crate::report::paired::paired;
-use crate::report::series::{mean_curves, read_curves, Curves};
+use crate::report::series::{by_source, mean_curves, read_curves, Curves};
 use crate::report::spec::{PlotSpec, ReportSpec};
 use crate::report::table::pivot;
 use crate::report::write::baseline_of;
@@ -85,8 +85,46 @@ pub fn draw_plots(dir: &Path, runs: &[Run], spec: &ReportSpec, plot: &PlotSpec) 
         let path = dir.join(file);
         curves::curves_png(&path, &curves, &caption, y_desc)?;
         out.files.push(path);
+        if prefix == columns::LAMBDA {
+            let per_source = named_sources(by_source(&curves), &chosen);
+            if per_source.columns.len() >= 2 {
+                let path = dir.join("lambda-by-source.png");
+                let caption = format!("mean λ of each source's pairs over the epochs: {what}");
+                curves::curves_png(
+                    &path,
+                    &per_source,
+                    &caption,
+                    "λ (mean over the source's pairs)",
+                )?;
+                out.files.push(path);
+            }
+        }
     }
     Ok(out)
+}
+
+/// Source columns `s0`, `s1` named after the runs' `sources` label (`a+b` → `s0 a`, `s1 b`)
+/// when every chosen run has the same one.
+fn named_sources(mut c: Curves, runs: &[&Run]) -> Curves {
+    let Some(first) = runs.first().map(|r| r.label("sources")) else {
+        return c;
+    };
+    if first.is_empty() || runs.iter().any(|r| r.label("sources") != first) {
+        return c;
+    }
+    let names: Vec<&str> = first.split('+').collect();
+    c.columns = c
+        .columns
+        .into_iter()
+        .map(|(k, v)| {
+            let i = k.strip_prefix('s').and_then(|i| i.parse::<usize>().ok());
+            match i.and_then(|i| names.get(i)) {
+                Some(n) => (format!("{k} {n}"), v),
+                None => (k, v),
+            }
+        })
+        .collect();
+    c
 }
 
 /// The runs whose curves are drawn, and a description of them. With `plot.curves`: the runs
