@@ -28,10 +28,6 @@ fn issue13_a_training_killed_under_one_thread_count_resumes_under_another() {
     kill_after_a_target_checkpoint(&p, &mut child);
     let target_log = p.cache().join("logs/p/target_method=fm,seed=0_.log");
     let first = std::fs::read_to_string(&target_log).unwrap();
-    assert!(
-        first.lines().next().unwrap().contains("2 thread(s)"),
-        "{first}"
-    );
 
     let out = l2tww(
         &p,
@@ -41,6 +37,10 @@ fn issue13_a_training_killed_under_one_thread_count_resumes_under_another() {
     .unwrap();
     let (o, e) = text(&out);
     assert!(out.status.success(), "the resumed run failed:\n{o}\n{e}");
+    assert!(
+        first.lines().next().unwrap().contains("2 thread(s)"),
+        "{first}"
+    );
     let log = std::fs::read_to_string(&target_log).unwrap();
     assert!(log.lines().next().unwrap().contains("1 thread(s)"), "{log}");
     assert!(
