@@ -19,6 +19,7 @@ pub mod pipeline;
 pub mod report;
 pub mod slurm;
 pub mod transfer;
+pub mod yaml;
 
 pub use error::{Error, Result};
 

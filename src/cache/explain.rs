@@ -23,6 +23,10 @@ pub struct FileHash {
 pub struct Explanation {
     /// The key these fields hash to.
     pub key: Key,
+    /// The key scheme it was made with ([`KEY_SCHEME`](super::KEY_SCHEME); 1 before the field
+    /// existed).
+    #[serde(default = "first_scheme")]
+    pub scheme: u32,
     /// The stage kind (`train`, `prepare`, …).
     pub kind: String,
     /// The kind's implementation version.
@@ -38,10 +42,21 @@ pub struct Explanation {
     pub files: BTreeMap<String, FileHash>,
 }
 
+fn first_scheme() -> u32 {
+    1
+}
+
 /// One difference between an old and a new [`Explanation`]. Nested parameter objects are
 /// compared field by field, named with dots (`optimizer.lr`). Values are canonical JSON text.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Change {
+    /// The key scheme differs (every key changed with it).
+    Scheme {
+        /// Before.
+        old: u32,
+        /// Now.
+        new: u32,
+    },
     /// The stage kind differs.
     Kind {
         /// Before.
@@ -124,6 +139,7 @@ pub enum Change {
 impl fmt::Display for Change {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Change::Scheme { old, new } => write!(f, "key scheme {old} → {new}"),
             Change::Kind { old, new } => write!(f, "kind {old} → {new}"),
             Change::Version { old, new } => write!(f, "version {old} → {new}"),
             Change::Param { name, old, new } => write!(f, "param {name} {old} → {new}"),
@@ -153,6 +169,14 @@ impl Explanation {
     /// What changed from `old` to `self`; empty when both describe the same key.
     pub fn diff(&self, old: &Explanation) -> Vec<Change> {
         let mut out = Vec::new();
+        if self.scheme != old.scheme {
+            // Every part of a key may read differently in another scheme: one change says it.
+            out.push(Change::Scheme {
+                old: old.scheme,
+                new: self.scheme,
+            });
+            return out;
+        }
         if self.kind != old.kind {
             out.push(Change::Kind {
                 old: old.kind.clone(),

@@ -4,20 +4,19 @@
 //! formatting or file paths, only on values and file contents. Imports `error`, `fsx`.
 use super::canon;
 use super::explain::{Explanation, FileHash};
+use super::files::hash_path;
 use crate::error::{Error, Result};
-use crate::fsx;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
 use std::str::FromStr;
 
+/// The key scheme: version 2 keys files by content only (version 1 also hashed a pipeline's
+/// absolute paths) and stage parameters without paths. Part of every key and explanation.
+pub const KEY_SCHEME: u32 = 2;
 /// Domain prefix of the hashed key document; changing the scheme means changing this.
-const KEY_DOMAIN: &str = "l2tww cache key v1\n";
-/// Domain prefix of a folder's content hash.
-const DIR_DOMAIN: &str = "l2tww folder v1\n";
-/// Folders nested deeper than this (a symbolic-link loop) are an error.
-const MAX_DEPTH: usize = 64;
+const KEY_DOMAIN: &str = "l2tww cache key v2\n";
 
 /// A content address: the blake3 of a stage's canonical description, shown as 64 lowercase hex
 /// digits (also the name of its entry folder).
@@ -118,17 +117,24 @@ impl KeyBuilder {
 
     /// Adds the content of the file or folder at `path` (a folder: its sorted relative paths
     /// and file contents, recursively). Only the content enters the key, not the path.
-    pub fn file(mut self, name: &str, path: &Path) -> Result<KeyBuilder> {
+    pub fn file(self, name: &str, path: &Path) -> Result<KeyBuilder> {
         let hash = hash_path(path)?;
+        Ok(self.file_hashed(name, path, hash))
+    }
+
+    /// Adds a file or folder whose content hash is known (from a
+    /// [`FileHashes`](super::FileHashes) memo). Only the hash enters the key; the path is shown.
+    pub fn file_hashed(mut self, name: &str, path: &Path, hash: String) -> KeyBuilder {
         let path = path.to_string_lossy().into_owned();
         self.files.insert(name.to_string(), FileHash { path, hash });
-        Ok(self)
+        self
     }
 
     /// The key and the explanation of what went into it.
     pub fn finish(self) -> (Key, Explanation) {
         let mut explanation = Explanation {
             key: Key([0; 32]),
+            scheme: KEY_SCHEME,
             kind: self.kind,
             version: self.version,
             params: self.params,
@@ -155,51 +161,9 @@ pub fn key_of(e: &Explanation) -> Key {
     Key::of_bytes(&bytes)
 }
 
-/// The blake3 (hex) of a file's content, or of a folder's sorted relative paths and contents.
-/// Symbolic links are followed.
-pub fn hash_path(path: &Path) -> Result<String> {
-    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
-    if !meta.is_dir() {
-        return fsx::blake3_file(path);
-    }
-    let mut listing = Vec::new();
-    walk(path, "", 0, &mut listing)?;
-    listing.sort();
-    let mut hasher = blake3::Hasher::new();
-    hasher.update(DIR_DOMAIN.as_bytes());
-    for (rel, hash) in &listing {
-        hasher.update(rel.as_bytes());
-        hasher.update(b"\0");
-        hasher.update(hash.as_bytes());
-        hasher.update(b"\n");
-    }
-    Ok(hasher.finalize().to_hex().to_string())
-}
-
-fn walk(dir: &Path, prefix: &str, depth: usize, out: &mut Vec<(String, String)>) -> Result<()> {
-    if depth > MAX_DEPTH {
-        return Err(Error::bad_file(
-            dir,
-            "folders nested too deep (a symbolic-link loop?)",
-        ));
-    }
-    for path in fsx::read_dir_sorted(dir)? {
-        let name = path.file_name().and_then(|n| n.to_str()).ok_or_else(|| {
-            Error::bad_file(&path, "a file name that is not UTF-8 cannot be hashed")
-        })?;
-        let rel = format!("{prefix}{name}");
-        let meta = std::fs::metadata(&path).map_err(|e| Error::io(&path, e))?;
-        if meta.is_dir() {
-            walk(&path, &format!("{rel}/"), depth + 1, out)?;
-        } else {
-            out.push((rel, fsx::blake3_file(&path)?));
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::files::hash_path;
     use super::*;
 
     #[test]

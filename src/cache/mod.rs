@@ -1,5 +1,6 @@
 //! The content-addressed cache of the pipeline. A stage instance becomes a [`Key`] (blake3 of
-//! its kind, version, canonical parameters, upstream keys and input-file contents, built with
+//! its kind, version, canonical parameters, upstream keys and input-file contents — never a
+//! path — built with
 //! [`KeyBuilder`], explained by an [`Explanation`]); the [`Store`] answers whether an entry
 //! exists ([`Lookup`]), hands out a [`Staging`] folder to compute one and commits it
 //! atomically; a [`CacheLock`] serialises whole `l2tww run`s. This module knows nothing of
@@ -11,7 +12,8 @@
 //! ROOT/v1/entries/<key>/out/…            the stage's outputs
 //! ROOT/v1/tmp/stage-<key>-XXXXXX/        staging folders (same filesystem as entries/)
 //! ROOT/v1/work/<key>/                    a resumable stage's checkpoints, kept across crashes
-//! ROOT/v1/explain/<stage-name>.json      the last explanation per stage name, for diffs
+//! ROOT/v1/explain/<name>.json            the last explanation per instance identity, for diffs
+//! ROOT/file-hashes.json                  content hashes by path, size and mtime (a memo)
 //! ROOT/v1/lock, ROOT/v1/lock.info        the cache lock and who holds it
 //! ```
 //!
@@ -53,6 +55,7 @@
 
 mod canon;
 mod explain;
+mod files;
 mod key;
 mod lock;
 mod manifest;
@@ -61,7 +64,8 @@ mod staging;
 mod store;
 
 pub use explain::{Change, Explanation, FileHash};
-pub use key::{hash_path, Key, KeyBuilder};
+pub use files::{hash_path, FileHashes};
+pub use key::{Key, KeyBuilder, KEY_SCHEME};
 pub use lock::{CacheLock, LockInfo};
 pub use manifest::{FileRecord, Manifest, Verify, MANIFEST_FORMAT};
 pub use owner::Producer;

@@ -2,13 +2,19 @@
 //! an exit code; errors bubble up to `main`, which prints the chain and exits 2.
 
 mod bench;
+mod cancel;
 mod conformance;
+mod dag;
 mod data;
+mod exec_stage;
+mod gc;
 mod info;
 mod inspect;
 mod models;
-mod pipeline;
+mod run;
+mod show;
 mod stats;
+mod status;
 mod train;
 
 use crate::device::{DeviceChoice, Precision};
@@ -61,20 +67,20 @@ pub enum Command {
     /// Datasets: prepare Parquet files, choose subsets, show a split.
     Data(data::DataArgs),
     /// Run a pipeline: every stale stage, in dependency order, cached by content.
-    Run(pipeline::RunArgs),
+    Run(run::RunArgs),
     /// Say which stages of a pipeline are fresh or stale, and why.
-    Status(pipeline::PipelineArgs),
+    Status(status::PipelineArgs),
     /// Show a pipeline's stage graph.
-    Dag(pipeline::DagArgs),
+    Dag(dag::DagArgs),
     /// Show where a stage's outputs are.
-    Show(pipeline::ShowArgs),
+    Show(show::ShowArgs),
     /// Cancel the Slurm jobs `l2tww run --executor slurm` submitted for a pipeline.
-    Cancel(pipeline::PipelineArgs),
+    Cancel(status::PipelineArgs),
     /// Remove cache entries that no pipeline in pipelines/ reaches.
-    Gc(pipeline::GcArgs),
+    Gc(gc::GcArgs),
     /// Run one stage instance from a job file (used by `l2tww run` and by batch jobs).
     #[command(hide = true)]
-    ExecStage(pipeline::ExecArgs),
+    ExecStage(exec_stage::ExecArgs),
 }
 
 /// Runs a parsed command line.
@@ -89,12 +95,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Train(a) => train::run(a, &cli.global),
         Command::Info(a) => info::run(a, &cli.global),
         Command::Data(a) => data::run(a),
-        Command::Run(a) => pipeline::run(a, &cli.global),
-        Command::Status(a) => pipeline::status(a),
-        Command::Dag(a) => pipeline::dag(a),
-        Command::Show(a) => pipeline::show(a),
-        Command::Gc(a) => pipeline::gc(a),
-        Command::Cancel(a) => pipeline::cancel(a),
-        Command::ExecStage(a) => pipeline::exec(a),
+        Command::Run(a) => run::run(a, &cli.global),
+        Command::Status(a) => status::run(a, &cli.global),
+        Command::Dag(a) => dag::run(a, &cli.global),
+        Command::Show(a) => show::run(a, &cli.global),
+        Command::Gc(a) => gc::run(a),
+        Command::Cancel(a) => cancel::run(a, &cli.global),
+        Command::ExecStage(a) => exec_stage::run(a),
     }
 }

@@ -3,7 +3,8 @@
 //! then the taps ranked by LogME.
 
 use super::GlobalOpts;
-use crate::transfer::stats::{compute_source_stats, Crop, SourceStatsSpec};
+use crate::data::{Batching, Selection};
+use crate::transfer::stats::{compute_source_stats, Crop, SourceStatsSpec, StatsOptions};
 use clap::Args;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -45,17 +46,24 @@ pub struct StatsArgs {
 /// Computes the statistics and prints the LogME ranking.
 pub fn run(a: StatsArgs, g: &GlobalOpts) -> anyhow::Result<ExitCode> {
     let spec = SourceStatsSpec {
-        classes: a.classes,
-        per_class: a.per_class,
-        seed: a.seed,
-        batch: a.batch,
-        resize_to: a.resize_to,
-        crop: if a.crop224 {
-            Crop::Imagenet224
-        } else {
-            Crop::None
+        select: Selection {
+            classes: a.classes,
+            per_class: a.per_class,
         },
-        taps: a.taps,
+        batching: Batching {
+            batch: a.batch,
+            resize_to: a.resize_to,
+        },
+        options: StatsOptions {
+            seed: a.seed,
+            crop: if a.crop224 {
+                Crop::Imagenet224
+            } else {
+                Crop::None
+            },
+            taps: a.taps,
+            ..StatsOptions::default()
+        },
         ..SourceStatsSpec::new(a.source, a.data, a.out)
     };
     let stats = compute_source_stats(&spec, g.device.resolve()?, g.precision.kind())?;

@@ -107,6 +107,21 @@ impl DatasetName {
         }
     }
 
+    /// The number of classes of the dataset, when fixed by its definition (an ImageFolder's is
+    /// whatever its folders hold).
+    pub fn num_classes(self) -> Option<usize> {
+        use DatasetName::*;
+        Some(match self {
+            FashionMnist | Mnist | Cifar10 | Stl10 => 10,
+            Cifar100 => 100,
+            TinyImageNet | Cub200 => 200,
+            Dogs => 120,
+            Indoor67 => 67,
+            Stanford40 => 40,
+            ImageFolder => return None,
+        })
+    }
+
     /// The paper's split-file prefix (`<prefix>-train.json` …), for the datasets that have one.
     pub fn split_prefix(self) -> Option<&'static str> {
         match self {

@@ -1,6 +1,7 @@
 //! Datasets: readers for the distribution formats (`formats`), acquisition (`acquire`,
 //! `extract`, `catalog`), the Parquet store (`store`), the paper's split files (`splits`),
-//! subsets (`subset`) and the augmenting loader (`loader`, `augment`). Imports only `error`,
+//! subsets (`subset`, and `selection`: the classes and per-class counts every stage that
+//! selects data flattens in) and the augmenting loader (`loader`, `augment`). Imports only `error`,
 //! `fsx` and `device`; never `models`, `transfer` or `cli`.
 //!
 //! The API later stages use:
@@ -31,6 +32,7 @@ pub mod loader;
 pub mod prepare;
 pub mod rng;
 pub mod sample;
+pub mod selection;
 pub mod splits;
 pub mod store;
 pub mod subset;
@@ -39,5 +41,6 @@ pub use augment::Augment;
 pub use catalog::DatasetName;
 pub use loader::{Batch, Loader, LoaderConfig};
 pub use prepare::{prepare, PrepareSpec, PreparedDataset, Source};
+pub use selection::{Batching, Selection};
 pub use store::{Image, Store};
 pub use subset::Subset;

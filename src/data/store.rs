@@ -15,7 +15,7 @@ use arrow_array::{
 };
 use arrow_schema::{DataType, Field, Schema};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use parquet::arrow::ArrowWriter;
+use parquet::arrow::{ArrowWriter, ProjectionMask};
 use parquet::basic::Compression;
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
@@ -153,21 +153,9 @@ impl Store {
                 format!("{e}; is this a Parquet file written by `l2tww data prepare`?"),
             )
         })?;
-        let kv = builder
-            .metadata()
-            .file_metadata()
-            .key_value_metadata()
-            .cloned()
-            .unwrap_or_default();
+        let kv = key_values(&builder);
+        let classes = class_names(&kv, path)?;
         let get = |k: &str| kv.iter().find(|e| e.key == k).and_then(|e| e.value.clone());
-        let classes: Vec<String> = get("l2tww.classes")
-            .and_then(|v| serde_json::from_str(&v).ok())
-            .ok_or_else(|| {
-                Error::bad_file(
-                    path,
-                    "no `l2tww.classes` in the file metadata: not written by `l2tww data prepare`",
-                )
-            })?;
         let provenance = get("l2tww.provenance")
             .and_then(|v| serde_json::from_str(&v).ok())
             .unwrap_or(serde_json::Value::Null);
@@ -298,10 +286,65 @@ impl Store {
 
     /// Number of rows per class.
     pub fn counts(&self) -> Vec<usize> {
-        let mut c = vec![0; self.classes.len()];
-        for &l in &self.labels {
-            c[l as usize] += 1;
-        }
-        c
+        count_labels(&self.labels, self.classes.len())
     }
+}
+
+fn count_labels(labels: &[i64], classes: usize) -> Vec<usize> {
+    let mut c = vec![0; classes];
+    for &l in labels {
+        if let Some(n) = usize::try_from(l).ok().and_then(|l| c.get_mut(l)) {
+            *n += 1;
+        }
+    }
+    c
+}
+
+fn key_values<T>(builder: &parquet::arrow::arrow_reader::ArrowReaderBuilder<T>) -> Vec<KeyValue> {
+    builder
+        .metadata()
+        .file_metadata()
+        .key_value_metadata()
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn class_names(kv: &[KeyValue], path: &Path) -> Result<Vec<String>> {
+    kv.iter()
+        .find(|e| e.key == "l2tww.classes")
+        .and_then(|e| serde_json::from_str(e.value.as_deref()?).ok())
+        .ok_or_else(|| {
+            Error::bad_file(
+                path,
+                "no `l2tww.classes` in the file metadata: not written by `l2tww data prepare`",
+            )
+        })
+}
+
+/// The class names and the number of rows per class of a split, reading only its `label`
+/// column (cheap beside [`Store::open`], which reads every image).
+pub fn class_counts(path: &Path) -> Result<(Vec<String>, Vec<usize>)> {
+    let builder =
+        ParquetRecordBatchReaderBuilder::try_new(fsx::open(path)?).map_err(|e| pq_err(path, e))?;
+    let classes = class_names(&key_values(&builder), path)?;
+    let at = builder
+        .schema()
+        .index_of("label")
+        .map_err(|_| Error::bad_file(path, "no `label` column"))?;
+    let mask = ProjectionMask::roots(builder.parquet_schema(), [at]);
+    let reader = builder
+        .with_projection(mask)
+        .build()
+        .map_err(|e| pq_err(path, e))?;
+    let mut labels = Vec::new();
+    for batch in reader {
+        let b = batch.map_err(|e| pq_err(path, e))?;
+        let col = b
+            .column(0)
+            .as_primitive_opt::<Int64Type>()
+            .ok_or_else(|| Error::bad_file(path, "the `label` column is not int64"))?;
+        labels.extend(col.values().iter().copied());
+    }
+    let counts = count_labels(&labels, classes.len());
+    Ok((classes, counts))
 }

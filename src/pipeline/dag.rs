@@ -8,8 +8,8 @@ use std::fmt::Write;
 pub fn text(plan: &Plan, instances: bool) -> String {
     let mut out = String::new();
     for &s in &plan.order {
-        let st = &plan.spec.stages[s];
-        let ids = &plan.by_stage[s];
+        let st = &plan.spec.stages[s.0];
+        let ids = &plan.by_stage[s.0];
         let reads: Vec<String> = st
             .params
             .iter()
@@ -31,11 +31,10 @@ pub fn text(plan: &Plan, instances: bool) -> String {
         );
         if instances {
             for &i in ids {
-                let inst = &plan.instances[i];
+                let inst = plan.instance(i);
                 let ins: Vec<String> = inst
-                    .inputs
-                    .iter()
-                    .flat_map(|(_, v)| v.iter().map(|u| plan.instances[*u].name.clone()))
+                    .upstream()
+                    .map(|u| plan.instance(u).name.clone())
                     .collect();
                 let _ = writeln!(
                     out,

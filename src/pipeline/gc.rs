@@ -1,11 +1,12 @@
 //! `l2tww gc`: the cache entries that no pipeline of the project reaches any more (every
-//! `pipelines/**/*.yaml` is planned; a file that does not plan stops the collection, so that its
-//! entries are never removed by mistake).
+//! `pipelines/**/*.yaml` is planned, in both precisions a run may ask for; a file that does not
+//! plan stops the collection, so that its entries are never removed by mistake; a folder with
+//! no pipeline would keep nothing, which the command refuses unless told so).
 
-use super::files::FileHashes;
-use super::plan::Plan;
+use super::plan::{Plan, PlanOptions};
 use super::spec::PipelineSpec;
-use crate::cache::{EntrySummary, Key, Store};
+use crate::cache::{EntrySummary, FileHashes, Key, Store};
+use crate::device::Precision;
 use crate::error::Result;
 use crate::fsx;
 use std::collections::BTreeSet;
@@ -27,12 +28,14 @@ pub fn pipeline_files(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-/// The keys every pipeline in `pipelines_dir` reaches.
-pub fn reachable(pipelines_dir: &Path, hashes: &FileHashes) -> Result<BTreeSet<Key>> {
+/// The keys the pipelines `files` reach, whichever `--precision` runs them.
+pub fn reachable(files: &[PathBuf], hashes: &FileHashes) -> Result<BTreeSet<Key>> {
     let mut keys = BTreeSet::new();
-    for f in pipeline_files(pipelines_dir)? {
-        let plan = Plan::new(PipelineSpec::read(&f)?, hashes)?;
-        keys.extend(plan.instances.iter().map(|i| i.key));
+    for f in files {
+        for precision in [Precision::F32, Precision::F64] {
+            let plan = Plan::new(PipelineSpec::read(f)?, hashes, PlanOptions { precision })?;
+            keys.extend(plan.instances.iter().map(|i| i.key));
+        }
     }
     Ok(keys)
 }

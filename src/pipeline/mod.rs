@@ -1,28 +1,28 @@
-//! The declarative pipeline: a YAML file of named stages ([`spec`]) becomes a [`plan::Plan`] of
-//! instances (sweeps expanded) with content-addressed keys; [`freshness`] says what is stale and
-//! why; [`local`] runs what is stale as child processes ([`exec`]); [`stages`] adapts each kind to
-//! the library; [`gc`] and [`dag`] serve the CLI.
+//! The declarative pipeline: a YAML file of named stages ([`spec`], defaults merged by
+//! [`merge`], [`settings`]) becomes a typed [`plan::Plan`] of instances (sweeps expanded, every
+//! parameter typed and checked by its kind) with content-addressed keys; [`freshness`] says
+//! what is stale and why; [`exec`] runs what is stale — one scheduling core, a local and a Slurm
+//! executor; [`stages`] are the kinds, each a [`stages::StageKind`] over the library's own
+//! configuration types ([`kinds`] names them and their parameter tables); [`gc`], [`dag`] and
+//! [`results`] serve the CLI.
 
 pub mod dag;
 pub mod exec;
-pub mod files;
 pub mod freshness;
 pub mod gc;
-pub mod job;
 pub mod kinds;
 pub mod labels;
-pub mod local;
+pub mod merge;
+pub mod names;
 pub mod plan;
 pub mod results;
-pub mod slurm_exec;
+pub mod settings;
 pub mod spec;
 pub mod stages;
-pub mod yaml;
 
-use crate::cache::Store;
+use crate::cache::{FileHashes, Store};
 use crate::error::Result;
-use files::FileHashes;
-use plan::Plan;
+use plan::{Plan, PlanOptions};
 use spec::PipelineSpec;
 use std::path::{Path, PathBuf};
 
@@ -67,7 +67,7 @@ pub struct Loaded {
 }
 
 /// Reads and plans `path` against its cache (`cache` overrides the default location).
-pub fn load(path: &Path, cache: Option<&Path>) -> Result<Loaded> {
+pub fn load(path: &Path, cache: Option<&Path>, options: PlanOptions) -> Result<Loaded> {
     let spec = PipelineSpec::read(path)?;
     let project = project_root(path);
     let root = cache
@@ -78,7 +78,7 @@ pub fn load(path: &Path, cache: Option<&Path>) -> Result<Loaded> {
     let root = std::fs::canonicalize(&root).unwrap_or(root);
     let store = Store::open(&root)?;
     let hashes = FileHashes::open(&root);
-    let plan = Plan::new(spec, &hashes)?;
+    let plan = Plan::new(spec, &hashes, options)?;
     hashes.save();
     Ok(Loaded {
         plan,

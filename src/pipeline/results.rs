@@ -1,5 +1,7 @@
 //! After a run: the report instances' tables and plots copied from the cache to
-//! `results/<pipeline>/` in the project folder, and their Markdown printed.
+//! `results/<pipeline>/` in the project folder (`results/<pipeline>/<stage>/` for each report
+//! when a pipeline has several, so that their files — `runs.csv`, the plots — do not overwrite
+//! each other), and their Markdown printed.
 
 use super::kinds::Kind;
 use super::plan::Plan;
@@ -15,11 +17,21 @@ pub fn publish(
     store: &Store,
     project: &Path,
 ) -> Result<(Vec<(String, String)>, PathBuf)> {
-    let dir = project.join("results").join(&plan.spec.name);
+    let top = project.join("results").join(&plan.spec.name);
+    let reports: Vec<_> = plan
+        .instances
+        .iter()
+        .filter(|i| i.kind == Kind::Report)
+        .collect();
     let mut tables = Vec::new();
-    for inst in plan.instances.iter().filter(|i| i.kind == Kind::Report) {
+    for inst in &reports {
         let Lookup::Hit(entry) = store.lookup(&inst.key, Verify::Fast)? else {
             continue;
+        };
+        let dir = if reports.len() > 1 {
+            top.join(&plan.stage_of(inst).name)
+        } else {
+            top.clone()
         };
         fsx::create_dir_all(&dir)?;
         let out = entry.out_dir();
@@ -36,5 +48,5 @@ pub fn publish(
             }
         }
     }
-    Ok((tables, dir))
+    Ok((tables, top))
 }

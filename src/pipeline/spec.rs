@@ -1,12 +1,17 @@
 //! A pipeline file as written: its name, per-kind defaults and named stages, each with a kind
 //! and parameters, every value with its position. Checks what can be checked without looking at
 //! other stages: the top-level keys, each stage's kind and parameter names (with the nearest
-//! valid name when one is misspelt).
+//! valid name when one is misspelt), the settings. A kind's defaults are merged under each
+//! stage's own parameters by the parameters' rules ([`super::merge`]).
 
 use super::kinds::{Kind, KIND_NAMES};
-use super::yaml::{self, Node, Pos};
+use super::merge::merge;
+use super::names::valid_name;
+pub use super::names::{did_you_mean, names_in, nearest};
+use super::settings::Settings;
 use crate::error::{Error, Result};
 use crate::fsx;
+use crate::yaml::{self, Node, Pos};
 use std::path::{Path, PathBuf};
 
 /// One stage as written.
@@ -33,29 +38,11 @@ pub struct PipelineSpec {
     pub stages: Vec<StageSpec>,
     /// The parsed document (for positions of nested values).
     pub root: Node,
-    /// `settings:` (threads, executor options), as JSON.
-    pub settings: serde_json::Value,
+    /// `settings:` (executor, Slurm resources).
+    pub settings: Settings,
 }
 
 const TOP_KEYS: &[&str] = &["pipeline", "description", "settings", "defaults", "stages"];
-
-/// The nearest of `candidates` to `word`, if it is close enough to be a likely typo.
-pub fn nearest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    candidates
-        .into_iter()
-        .map(|c| (strsim::damerau_levenshtein(word, c), c))
-        .filter(|(d, c)| *d <= 2.max(c.len() / 3))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
-}
-
-fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str> + Clone) -> String {
-    let list: Vec<&str> = candidates.clone().into_iter().collect();
-    match nearest(word, candidates) {
-        Some(n) => format!("did you mean `{n}`? (valid: {})", list.join(", ")),
-        None => format!("valid: {}", list.join(", ")),
-    }
-}
 
 impl PipelineSpec {
     /// An error at `pos` in this file.
@@ -120,9 +107,11 @@ impl PipelineSpec {
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_else(|| "pipeline".into()),
         };
-        let settings = get("settings")
-            .map(|(_, v)| v.to_json())
-            .unwrap_or_default();
+        let settings = match get("settings") {
+            None => Settings::default(),
+            Some((_, v)) => yaml::typed(&v.to_json())
+                .map_err(|e| at(path, v.locate(&e.path), format!("settings: {}", e.shown())))?,
+        };
         let defaults = read_defaults(path, get("defaults"))?;
         let (spos, snode) =
             get("stages").ok_or_else(|| at(path, root.pos, "the file has no `stages:` mapping"))?;
@@ -161,12 +150,6 @@ pub fn at(path: &Path, pos: Pos, msg: impl Into<String>) -> Error {
         col: pos.col,
         msg: msg.into(),
     }
-}
-
-fn valid_name(s: &str) -> bool {
-    !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 type Defaults = Vec<(Kind, Vec<(String, Pos, Node)>)>;
@@ -268,16 +251,23 @@ fn read_stage(
         .collect();
     check_params(path, kind, &own)?;
     let mut params: Vec<(String, Pos, Node)> = Vec::new();
-    for (k, d) in defaults {
-        if *k == kind {
-            for entry in d {
-                if !own.iter().any(|(n, _, _)| *n == entry.0) {
-                    params.push(entry.clone());
-                }
-            }
+    let defaults: Vec<&(String, Pos, Node)> = defaults
+        .iter()
+        .filter(|(k, _)| *k == kind)
+        .flat_map(|(_, d)| d)
+        .collect();
+    for entry in &defaults {
+        if !own.iter().any(|(n, _, _)| *n == entry.0) {
+            params.push((*entry).clone());
         }
     }
-    params.extend(own);
+    for (name, pos, node) in own {
+        let merged = match defaults.iter().find(|(n, _, _)| *n == name) {
+            Some((_, _, d)) => merge(kind.param(&name).expect("checked"), d, &node),
+            None => node,
+        };
+        params.push((name, pos, merged));
+    }
     Ok(StageSpec {
         name: name.to_string(),
         pos,
@@ -335,5 +325,38 @@ mod tests {
             vec![("batch".into(), 32.into()), ("seed".into(), 2.into())]
         );
         assert_eq!(s.name, "p");
+    }
+
+    #[test]
+    fn nested_defaults_merge_key_by_key() {
+        let s = parse(
+            "defaults:\n  train: {optim: {lr: 0.1, weight-decay: 0.0005}, method: {fm: {beta: 2}}}\n\
+             stages:\n  t: {kind: train, optim: {epochs: 2}, method: {fm: {pairs: all-to-all}}}\n",
+        )
+        .unwrap();
+        let get = |k: &str| {
+            s.stages[0]
+                .params
+                .iter()
+                .find(|(n, _, _)| n == k)
+                .map(|(_, _, v)| v.to_json())
+                .unwrap()
+        };
+        assert_eq!(
+            get("optim"),
+            serde_json::json!({"epochs": 2, "lr": 0.1, "weight-decay": 0.0005})
+        );
+        assert_eq!(
+            get("method"),
+            serde_json::json!({"fm": {"pairs": "all-to-all", "beta": 2}})
+        );
+    }
+
+    #[test]
+    fn bad_settings_point_at_the_value() {
+        let e = parse("settings: {executor: slurmm}\nstages:\n  t: {kind: train}\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("p.yaml:1:") && e.contains("slurmm"), "{e}");
     }
 }

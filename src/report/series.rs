@@ -5,6 +5,7 @@
 
 use crate::error::{Error, Result};
 use crate::fsx;
+use crate::transfer::record::columns;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Float64Type, UInt64Type};
 use arrow_array::Array;
@@ -41,7 +42,7 @@ pub fn read_curves(path: &Path, prefix: &str) -> Result<Curves> {
         let batch = batch.map_err(|e| bad(&e))?;
         let schema = batch.schema();
         let epoch = batch
-            .column_by_name("epoch")
+            .column_by_name(columns::EPOCH)
             .and_then(|c| c.as_primitive_opt::<UInt64Type>())
             .ok_or_else(|| bad(&"no UInt64 column `epoch`"))?;
         out.epochs.extend(epoch.iter().map(|e| e.unwrap_or(0)));

@@ -8,6 +8,7 @@
 
 use crate::error::{Error, Result};
 use crate::fsx;
+use crate::transfer::record::columns as col;
 use crate::transfer::record::{meta_movement, RunSummary};
 use arrow_array::{ArrayRef, Float64Array, RecordBatch, UInt64Array};
 use arrow_schema::{DataType, Field, Schema};
@@ -23,7 +24,7 @@ pub fn write_metrics(path: &Path, run: &RunSummary) -> Result<()> {
     let e = &run.epochs;
     let terms: BTreeSet<&String> = e.iter().flat_map(|r| r.terms.keys()).collect();
     let stats: BTreeSet<&String> = e.iter().flat_map(|r| r.stats.keys()).collect();
-    let mut fields = vec![Field::new("epoch", DataType::UInt64, false)];
+    let mut fields = vec![Field::new(col::EPOCH, DataType::UInt64, false)];
     let mut cols: Vec<ArrayRef> = vec![Arc::new(UInt64Array::from_iter_values(
         e.iter().map(|r| r.epoch as u64),
     ))];
@@ -31,27 +32,27 @@ pub fn write_metrics(path: &Path, run: &RunSummary) -> Result<()> {
         fields.push(Field::new(name, DataType::Float64, true));
         cols.push(Arc::new(Float64Array::from(values)));
     };
-    float("lr".into(), e.iter().map(|r| Some(r.lr)).collect());
+    float(col::LR.into(), e.iter().map(|r| Some(r.lr)).collect());
     float(
-        "train_loss".into(),
+        col::TRAIN_LOSS.into(),
         e.iter().map(|r| Some(r.train_loss)).collect(),
     );
     float(
-        "train_acc".into(),
+        col::TRAIN_ACC.into(),
         e.iter().map(|r| Some(r.train_acc)).collect(),
     );
     float(
-        "val_acc".into(),
+        col::VAL_ACC.into(),
         e.iter().map(|r| Some(r.val_acc)).collect(),
     );
-    float("test_acc".into(), e.iter().map(|r| r.test_acc).collect());
+    float(col::TEST_ACC.into(), e.iter().map(|r| r.test_acc).collect());
     float(
-        "seconds".into(),
+        col::SECONDS.into(),
         e.iter().map(|r| Some(r.seconds)).collect(),
     );
     for t in &terms {
         float(
-            format!("term.{t}"),
+            format!("{}{t}", col::TERM),
             e.iter().map(|r| r.terms.get(*t).copied()).collect(),
         );
     }
@@ -67,15 +68,15 @@ pub fn write_metrics(path: &Path, run: &RunSummary) -> Result<()> {
         .collect();
     if moved.iter().any(Option::is_some) {
         float(
-            "meta.lambda_shift".into(),
+            col::META_LAMBDA_SHIFT.into(),
             moved.iter().map(|m| m.map(|m| m.lambda_shift)).collect(),
         );
         float(
-            "meta.w_entropy".into(),
+            col::META_W_ENTROPY.into(),
             moved.iter().map(|m| m.map(|m| m.w_entropy)).collect(),
         );
         float(
-            "meta.w_entropy_init".into(),
+            col::META_W_ENTROPY_INIT.into(),
             moved.iter().map(|m| m.map(|m| m.w_entropy_init)).collect(),
         );
     }

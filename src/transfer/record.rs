@@ -6,6 +6,37 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// The column names of `metrics.parquet`, in one place for its writer (`transfer::metrics`),
+/// the method statistics that become columns, and its readers (the report's curves and plots).
+pub mod columns {
+    /// The epoch (0-based).
+    pub const EPOCH: &str = "epoch";
+    /// The epoch's learning rate.
+    pub const LR: &str = "lr";
+    /// Mean training loss.
+    pub const TRAIN_LOSS: &str = "train_loss";
+    /// Training accuracy (%).
+    pub const TRAIN_ACC: &str = "train_acc";
+    /// Validation accuracy (%).
+    pub const VAL_ACC: &str = "val_acc";
+    /// Test accuracy (%), null where not tested.
+    pub const TEST_ACC: &str = "test_acc";
+    /// Wall time of the epoch (s).
+    pub const SECONDS: &str = "seconds";
+    /// Prefix of each loss term's column (`term.ce`).
+    pub const TERM: &str = "term.";
+    /// Prefix of each pair's mean λ (`lambda.s0.4-0`).
+    pub const LAMBDA: &str = "lambda.";
+    /// Prefix of each pair's mean entropy of w (`entropy.s0.4-0`).
+    pub const ENTROPY: &str = "entropy.";
+    /// Mean over pairs of |λ − λ₀|.
+    pub const META_LAMBDA_SHIFT: &str = "meta.lambda_shift";
+    /// Mean entropy of w now.
+    pub const META_W_ENTROPY: &str = "meta.w_entropy";
+    /// Mean entropy of w before training.
+    pub const META_W_ENTROPY_INIT: &str = "meta.w_entropy_init";
+}
+
 /// One epoch of a run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EpochRecord {
@@ -106,10 +137,10 @@ pub fn meta_movement(
             })
             .collect()
     };
-    let entropy = pairs("entropy.");
+    let entropy = pairs(columns::ENTROPY);
     let w_entropy = mean(&entropy.iter().map(|p| p.1).collect::<Vec<_>>())?;
     let w_entropy_init = mean(&entropy.iter().map(|p| p.0).collect::<Vec<_>>())?;
-    let shifts: Vec<f64> = pairs("lambda.")
+    let shifts: Vec<f64> = pairs(columns::LAMBDA)
         .iter()
         .map(|(a, b)| (b - a).abs())
         .collect();

@@ -46,18 +46,8 @@ impl BatchSource for LoaderSource {
 
 /// The subset of `store` the configuration asks for: its classes, then `per_class` of each.
 fn choose(store: &Store, cfg: &TrainConfig, per_class: Option<usize>) -> Result<Subset> {
-    let parent = store.path.display().to_string();
-    let mut subset = match &cfg.data.classes {
-        Some(ids) => Subset::classes(&store.labels, ids)
-            .map_err(|e| Error::bad_file(&store.path, e.to_string()))?,
-        None => Subset::all(store.len(), parent.clone()),
-    };
-    subset.parent = parent;
-    if let Some(n) = per_class {
-        let seed = cfg.data.subset_seed.unwrap_or(cfg.seed);
-        subset = subset.restrict_per_class(&store.labels, n, seed, &store.classes)?;
-    }
-    Ok(subset)
+    let seed = cfg.data.options.subset_seed.unwrap_or(cfg.run.seed);
+    cfg.data.select.subset(store, per_class, seed)
 }
 
 fn loader(
@@ -68,22 +58,22 @@ fn loader(
     device: Device,
     kind: Kind,
 ) -> Result<LoaderSource> {
-    let augment = match (cfg.data.augment, train) {
+    let augment = match (cfg.data.options.augment, train) {
         (AugmentSpec::Cifar32, true) => Augment::Cifar32,
         (AugmentSpec::Imagenet224, true) => Augment::Imagenet224Train,
         (AugmentSpec::Imagenet224, false) => Augment::Imagenet224Eval,
         _ => Augment::None,
     };
     let lc = LoaderConfig {
-        batch: cfg.data.batch,
+        batch: cfg.data.batching.batch,
         shuffle: train,
         augment,
-        resize_to: cfg.data.resize_to,
+        resize_to: cfg.data.batching.resize_to,
         to_rgb: true,
         normalize: true,
-        seed: cfg.seed,
+        seed: cfg.run.seed,
         device,
-        threads: cfg.data.loader_threads,
+        threads: cfg.data.options.loader_threads,
         drop_last: false,
     };
     Ok(LoaderSource {
@@ -125,20 +115,19 @@ pub fn run(
     listener: &mut dyn Listener,
 ) -> Result<RunSummary> {
     let arch: Arch = cfg.target.arch.parse()?;
+    cfg.run
+        .check()
+        .map_err(|(f, m)| Error::Invalid(format!("optim.{f}: {m}")))?;
     let open = |p: &std::path::Path| Store::open(p).map(Arc::new);
     let (train_store, val_store, test_store) = (
         open(&cfg.data.train)?,
         open(&cfg.data.val)?,
         open(&cfg.data.test)?,
     );
-    let train_subset = choose(&train_store, cfg, cfg.data.per_class)?;
+    let train_subset = choose(&train_store, cfg, cfg.data.select.per_class)?;
     let val_subset = choose(&val_store, cfg, None)?;
     let test_subset = choose(&test_store, cfg, None)?;
-    let classes = cfg
-        .data
-        .classes
-        .as_ref()
-        .map_or(train_store.classes.len(), Vec::len) as i64;
+    let classes = cfg.data.select.count(train_store.classes.len()) as i64;
     let train = loader(train_store.clone(), &train_subset, cfg, true, device, kind)?;
     let train_eval = loader(train_store, &train_subset, cfg, false, device, kind)?;
     let val = loader(val_store, &val_subset, cfg, false, device, kind)?;
@@ -149,7 +138,7 @@ pub fn run(
         .iter()
         .map(|s| Model::from_checkpoint(&s.checkpoint, device, kind))
         .collect::<Result<Vec<_>>>()?;
-    tch::manual_seed(cfg.seed as i64);
+    tch::manual_seed(cfg.run.seed as i64);
     let target = Model::new(arch, classes, device, kind)?;
     let input = train.input_size();
     let ctx = BuildContext {
@@ -158,21 +147,21 @@ pub fn run(
         input,
         device,
         kind,
-        momentum: cfg.optim.momentum,
+        momentum: cfg.run.optim.momentum,
     };
     check_input_size(&target, &cfg.target.arch, input, device, kind)?;
     for (s, c) in sources.iter().zip(&cfg.sources) {
         check_input_size(s, &c.checkpoint.display().to_string(), input, device, kind)?;
     }
-    let mut method = cfg.method.build(&ctx)?;
+    let mut method = cfg.run.method.build(&ctx)?;
     fsx::create_dir_all(&cfg.out)?;
     let mut trainer = Trainer {
         target: &target,
         sources: &sources,
         method: method.as_mut(),
-        optim: cfg.optim,
-        eval: cfg.eval,
-        seed: cfg.seed,
+        optim: cfg.run.optim,
+        eval: cfg.run.eval,
+        seed: cfg.run.seed,
         checkpoint: Some(cfg.out.join("checkpoint.safetensors")),
         fingerprint: cfg.fingerprint(),
         stop_after: None,
@@ -188,7 +177,7 @@ pub fn run(
         ("arch".to_string(), arch.to_string()),
         ("num_classes".to_string(), classes.to_string()),
         ("method".to_string(), summary.method.clone()),
-        ("seed".to_string(), cfg.seed.to_string()),
+        ("seed".to_string(), cfg.run.seed.to_string()),
         ("test_acc".to_string(), format!("{:.4}", summary.test_acc)),
     ]);
     weights::save(&target.vs, &meta, &cfg.out.join("target.safetensors"))?;

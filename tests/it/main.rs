@@ -14,6 +14,8 @@ mod data_loader;
 mod data_store;
 mod engine;
 mod engine_eval;
+mod issue13;
+mod issue13_resume;
 mod linking;
 mod meta;
 mod pipeline;

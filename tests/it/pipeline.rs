@@ -214,31 +214,7 @@ fn pipeline_killed_mid_training_leaves_no_partial_entry_and_resumes_from_its_che
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    // Wait for the target's first checkpoint, then kill -9.
-    let t0 = Instant::now();
-    let work = p.cache().join("v1/work");
-    loop {
-        let found = std::fs::read_dir(&work)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .any(|e| {
-                e.path().join("checkpoint.safetensors").exists() && {
-                    let s = std::fs::read(e.path().join("summary.json"));
-                    s.is_err()
-                }
-            });
-        if found && entries(&p.cache()).len() >= 4 {
-            break;
-        }
-        assert!(
-            t0.elapsed() < Duration::from_secs(240),
-            "no checkpoint appeared"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    unsafe_kill(child.id());
-    child.wait().unwrap();
+    kill_after_a_target_checkpoint(&p, &mut child);
     // Every entry present is whole.
     for e in entries(&p.cache()) {
         assert!(e.join("manifest.json").exists(), "{e:?} has no manifest");
@@ -277,6 +253,35 @@ fn pipeline_killed_mid_training_leaves_no_partial_entry_and_resumes_from_its_che
         s
     };
     assert_eq!(summary(&p.cache()), summary(&q.cache()));
+}
+
+/// Waits until the target `target[method=fm,seed=0]` has written a checkpoint (an epoch done,
+/// its run not finished), then kills the run with SIGKILL.
+pub fn kill_after_a_target_checkpoint(p: &Project, child: &mut std::process::Child) {
+    let t0 = Instant::now();
+    let work = p.cache().join("v1/work");
+    let log = p.cache().join("logs/p/target_method=fm,seed=0_.log");
+    loop {
+        let checkpointed = std::fs::read_dir(&work)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|e| {
+                e.path().join("checkpoint.safetensors").exists()
+                    && !e.path().join("summary.json").exists()
+            });
+        let epoch_done = std::fs::read_to_string(&log).is_ok_and(|l| l.contains("epoch"));
+        if checkpointed && epoch_done {
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(300),
+            "no checkpoint appeared"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    unsafe_kill(child.id());
+    child.wait().unwrap();
 }
 
 fn unsafe_kill(pid: u32) {

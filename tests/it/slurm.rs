@@ -259,3 +259,74 @@ fn slurm_a_pipeline_through_slurm_gives_the_local_table_and_recovers_from_a_kill
     let status = crate::util::text(&slurm(&["status", "pipelines/p.yaml"])).0;
     assert!(status.contains("0 stale"), "{status}");
 }
+
+/// Issue 13: the Slurm executor shares the local one's selection: an unknown `--force` name is
+/// an error (with the nearest name) before anything is submitted, cluster or not.
+#[test]
+fn slurm_an_unknown_force_name_is_an_error_before_anything_is_submitted() {
+    use crate::pipeline::{yaml, Project};
+    let p = Project::new(&yaml(1, "[0]", 6));
+    let mut c = p.cmd(&[
+        "run",
+        "pipelines/p.yaml",
+        "--executor",
+        "slurm",
+        "--force",
+        "sorce",
+    ]);
+    if let Some(dir) = std::env::var_os("L2TWW_SLURM_TEST") {
+        c.env("SLURM_CONF", PathBuf::from(dir).join("slurm.conf"));
+    }
+    let out = c.output().unwrap();
+    let (o, e) = crate::util::text(&out);
+    assert_eq!(out.status.code(), Some(2), "{o}{e}");
+    assert!(
+        e.contains("--force: no stage or instance `sorce`") && e.contains("did you mean `source`?"),
+        "{e}"
+    );
+    assert!(
+        !p.cache().join("slurm/p.json").exists(),
+        "nothing was submitted"
+    );
+}
+
+/// Issue 13: `--only` under the Slurm executor submits the named stage and what it reads, and
+/// nothing else.
+#[test]
+fn slurm_only_submits_the_named_stage_and_what_it_reads() {
+    use crate::pipeline::{yaml, Project};
+    let Some(dir) = std::env::var_os("L2TWW_SLURM_TEST") else {
+        eprintln!("skipped: no test cluster (set by make test-slurm)");
+        return;
+    };
+    let conf = PathBuf::from(dir).join("slurm.conf");
+    let p = Project::new(&yaml(1, "[0]", 6));
+    let run = |args: &[&str]| {
+        let mut c = p.cmd(args);
+        c.env("SLURM_CONF", &conf);
+        c.output().unwrap()
+    };
+    let out = run(&[
+        "run",
+        "pipelines/p.yaml",
+        "--executor",
+        "slurm",
+        "--only",
+        "src-data",
+        "--wait",
+    ]);
+    let (o, e) = crate::util::text(&out);
+    assert!(out.status.success(), "{o}{e}");
+    let mut submitted: Vec<&str> = o
+        .lines()
+        .filter_map(|l| l.strip_prefix("submitted  "))
+        .map(|l| l.split("  ").next().unwrap())
+        .collect();
+    submitted.sort();
+    assert_eq!(submitted, ["data", "src-data"], "{o}");
+    let status = crate::util::text(&run(&["status", "pipelines/p.yaml"])).0;
+    assert!(
+        status.contains("fresh  src-data") && status.contains("stale  source"),
+        "{status}"
+    );
+}

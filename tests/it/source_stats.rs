@@ -8,12 +8,13 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::{Float32Type, Float64Type, Int64Type, UInt64Type};
 use arrow_array::{Array, RecordBatch};
 use l2tww::data::sample::Sample;
+use l2tww::data::{Batching, Selection};
 use l2tww::data::{Store, Subset};
 use l2tww::models::{weights, Arch, Model};
 use l2tww::transfer::methods::meta_networks::{MetaNetworks, Standardization};
 use l2tww::transfer::methods::pairs::Pair;
 use l2tww::transfer::methods::{BuildContext, MethodSpec};
-use l2tww::transfer::stats::{compute_source_stats, gap, SourceStatsSpec};
+use l2tww::transfer::stats::{compute_source_stats, gap, SourceStatsSpec, StatsOptions};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -160,10 +161,18 @@ fn the_same_inputs_give_the_same_bytes_and_the_subset_training_would_see() {
     let dir = tempfile::tempdir().unwrap();
     let (ckpt, split, _) = fixture(dir.path());
     let spec = |out: &str, batch| SourceStatsSpec {
-        classes: Some(vec![3, 1]),
-        per_class: Some(4),
-        seed: 5,
-        batch,
+        select: Selection {
+            classes: Some(vec![3, 1]),
+            per_class: Some(4),
+        },
+        batching: Batching {
+            batch,
+            resize_to: None,
+        },
+        options: StatsOptions {
+            seed: 5,
+            ..StatsOptions::default()
+        },
         ..SourceStatsSpec::new(ckpt.clone(), split.clone(), dir.path().join(out))
     };
     let a = compute_source_stats(&spec("a", 3), Device::Cpu, Kind::Float).unwrap();
@@ -196,7 +205,10 @@ fn the_same_inputs_give_the_same_bytes_and_the_subset_training_would_see() {
     // Another subset seed is another key.
     let c = compute_source_stats(
         &SourceStatsSpec {
-            seed: 6,
+            options: StatsOptions {
+                seed: 6,
+                ..StatsOptions::default()
+            },
             ..spec("c", 8)
         },
         Device::Cpu,

@@ -2,37 +2,48 @@
 //! official TinyImageNet ResNet32, or torchvision ImageNet weights converted) checked against the
 //! model zoo and copied into the cache as `model.safetensors`.
 
-use super::{params_of, resolve_path, Ctx, External};
+use super::{resolve_path, Ctx, External, FileParam, StageKind};
 use crate::error::{Error, Result};
 use crate::models::weights::WeightFile;
 use crate::models::Arch;
-use serde::Deserialize;
-use serde_json::{json, Map, Value};
-use std::path::Path;
+use crate::pipeline::kinds::{Param, Shape};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
 
 /// Parameters of an `import` stage.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ImportParams {
-    /// The checkpoint's path.
-    pub checkpoint: String,
+    /// The checkpoint's path (absolute once planned).
+    pub checkpoint: PathBuf,
 }
 
-pub fn external(params: &Map<String, Value>, base: &Path) -> External {
-    let mut ext = External::default();
-    if let Some(Value::String(p)) = params.get("checkpoint") {
-        ext.files.push(("checkpoint".into(), resolve_path(p, base)));
+/// The `import` kind.
+pub struct ImportStage;
+
+impl StageKind for ImportStage {
+    type Params = ImportParams;
+    const PARAMS: &'static [Param] = &[Param::new("checkpoint", Shape::Scalar)];
+
+    fn resolve(p: &mut ImportParams, base: &Path) -> External {
+        p.checkpoint = resolve_path(&p.checkpoint, base);
+        External {
+            files: vec![FileParam {
+                name: "checkpoint".into(),
+                param: vec!["checkpoint".into()],
+                path: p.checkpoint.clone(),
+            }],
+            params: Vec::new(),
+        }
     }
-    ext
-}
 
-pub fn run(ctx: &mut Ctx) -> Result<Value> {
-    let p: ImportParams = params_of(ctx.job)?;
-    let path = resolve_path(&p.checkpoint, &ctx.job.base);
-    let file = WeightFile::read(&path)?;
-    let (arch, classes) =
-        Arch::infer(&file.tensors).map_err(|e| Error::bad_file(&path, e.to_string()))?;
-    let dest = ctx.out.join("model.safetensors");
-    std::fs::copy(&path, &dest).map_err(|e| Error::io(&dest, e))?;
-    Ok(json!({"arch": arch.to_string(), "classes": classes}))
+    fn run(p: &ImportParams, ctx: &mut Ctx) -> Result<Value> {
+        let file = WeightFile::read(&p.checkpoint)?;
+        let (arch, classes) = Arch::infer(&file.tensors)
+            .map_err(|e| Error::bad_file(&p.checkpoint, e.to_string()))?;
+        let dest = ctx.out.join("model.safetensors");
+        std::fs::copy(&p.checkpoint, &dest).map_err(|e| Error::io(&dest, e))?;
+        Ok(json!({"arch": arch.to_string(), "classes": classes}))
+    }
 }

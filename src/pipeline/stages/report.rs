@@ -1,68 +1,174 @@
 //! `report`: the runs of one or more `train` stages as tables (mean ± std over the labels not in
 //! rows or columns — normally the seeds), CSV, plots, and the LogME ranking of `source-stats`
-//! stages, through [`crate::report::render`]. `rows` and `cols` take one label or a list.
+//! stages, through [`crate::report::render`]. `rows` and `cols` take one label or a list. Every
+//! label the report names (rows, cols, order, baseline, plot) is checked against the labels of
+//! the planned runs, so a report that could not be drawn fails before any training.
 
-use super::{typed, Ctx};
-use crate::error::{Error, Result};
-use crate::report::{render, ReportSpec, RunRef};
+use super::{Ctx, Inputs, StageKind};
+use crate::error::Result;
+use crate::pipeline::kinds::{Kind, Merge, Param, Shape};
+use crate::report::{render, BaselineSpec, ReportSpec, RunRef, Value as Column};
+use crate::yaml::FieldError;
 use serde_json::{json, Map, Value};
+use std::collections::{BTreeMap, BTreeSet};
 
-/// `rows: per-class` is `rows: [per-class]`.
-fn normalised(params: &Map<String, Value>) -> Map<String, Value> {
-    let mut p = params.clone();
-    for k in ["rows", "cols"] {
-        if let Some(Value::String(s)) = p.get(k) {
-            let v = Value::Array(vec![Value::String(s.clone())]);
-            p.insert(k.to_string(), v);
+/// The `report` kind.
+pub struct ReportStage;
+
+/// The labels of the planned runs: each name with the values it takes.
+struct RunLabels(BTreeMap<String, BTreeSet<String>>);
+
+impl RunLabels {
+    fn name(&self, path: &[&str], label: &str) -> Result<(), FieldError> {
+        if self.0.contains_key(label) {
+            return Ok(());
+        }
+        let have: Vec<&str> = self.0.keys().map(String::as_str).collect();
+        let hint = crate::pipeline::spec::nearest(label, have.iter().copied())
+            .map(|n| format!("did you mean `{n}`? "))
+            .unwrap_or_default();
+        Err(FieldError::at(
+            path,
+            format!(
+                "no run of `runs` carries the label `{label}`; {hint}their labels: {} (a label \
+                 comes from a swept parameter, e.g. `method: [scratch, fm]`)",
+                if have.is_empty() {
+                    "none".to_string()
+                } else {
+                    have.join(", ")
+                }
+            ),
+        ))
+    }
+
+    fn value(&self, path: &[&str], label: &str, value: &str) -> Result<(), FieldError> {
+        self.name(path, label)?;
+        let values = &self.0[label];
+        if values.contains(value) {
+            return Ok(());
+        }
+        let list: Vec<&str> = values.iter().map(String::as_str).collect();
+        Err(FieldError::at(
+            path,
+            format!(
+                "no run has `{label}={value}`; its values: {}",
+                list.join(", ")
+            ),
+        ))
+    }
+}
+
+impl StageKind for ReportStage {
+    type Params = ReportSpec;
+    const PARAMS: &'static [Param] = &[
+        Param::input("runs", Shape::InputAll, &[Kind::Train]),
+        Param::input("logme", Shape::InputAll, &[Kind::SourceStats]),
+        Param::new("rows", Shape::Fixed),
+        Param::new("cols", Shape::Fixed),
+        Param::new("value", Shape::Fixed),
+        Param::new("order", Shape::Fixed).merged(Merge::Fields),
+        Param::new("baseline", Shape::Fixed),
+        Param::new("plot", Shape::Fixed).merged(Merge::Fields),
+    ];
+
+    fn normalise(raw: &mut Map<String, Value>) {
+        for k in ["rows", "cols"] {
+            if let Some(Value::String(s)) = raw.get(k) {
+                let v = Value::Array(vec![Value::String(s.clone())]);
+                raw.insert(k.to_string(), v);
+            }
         }
     }
-    p
-}
 
-pub fn check(params: &Map<String, Value>) -> Result<(), (Vec<String>, String)> {
-    typed::<ReportSpec>(&normalised(params)).map(|_| ())
-}
-
-pub fn run(ctx: &mut Ctx) -> Result<Value> {
-    let spec: ReportSpec = typed(&normalised(&ctx.job.params))
-        .map_err(|(_, msg)| Error::Invalid(format!("{}: {msg}", ctx.job.instance)))?;
-    let runs: Vec<RunRef> = ctx
-        .job
-        .inputs
-        .get("runs")
-        .map(|v| {
-            v.iter()
-                .map(|r| RunRef {
-                    labels: r.labels.iter().cloned().collect(),
-                    dir: r.dir.clone(),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let logme: Vec<(String, std::path::PathBuf)> = ctx
-        .job
-        .inputs
-        .get("logme")
-        .map(|v| {
-            v.iter()
-                .map(|s| (s.instance.clone(), s.dir.join("logme.parquet")))
-                .collect()
-        })
-        .unwrap_or_default();
-    (ctx.progress)(0, 1, "tables and plots");
-    let name = ctx
-        .job
-        .instance
-        .split('[')
-        .next()
-        .unwrap_or("report")
-        .to_string();
-    let rendered = render(ctx.out, &name, &runs, &spec, &logme)?;
-    for n in &rendered.notes {
-        println!("note: {n}");
+    fn check_inputs(p: &ReportSpec, inputs: &Inputs) -> Result<(), FieldError> {
+        let mut labels: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for r in inputs.of("runs") {
+            for (k, v) in &r.labels {
+                labels.entry(k.clone()).or_default().insert(v.clone());
+            }
+        }
+        if let Some(clash) = labels
+            .keys()
+            .find(|n| Column::ALL.iter().any(|v| v.column() == n.as_str()) || *n == "dir")
+        {
+            return Err(FieldError::at(
+                &["runs"],
+                format!(
+                    "the run label `{clash}` has the name of a report column; rename the label"
+                ),
+            ));
+        }
+        let l = RunLabels(labels);
+        for (field, names) in [("rows", &p.rows), ("cols", &p.cols)] {
+            for (i, n) in names.iter().enumerate() {
+                l.name(&[field, &i.to_string()], n)?;
+            }
+        }
+        for k in p.order.keys() {
+            l.name(&["order", k], k)?;
+        }
+        match &p.baseline {
+            Some(BaselineSpec::Labels(m)) => {
+                for (k, v) in m {
+                    l.value(&["baseline", k], k, v)?;
+                }
+            }
+            Some(b @ BaselineSpec::Value(v)) if v != "none" => match b.resolve(&p.cols) {
+                Ok(Some(m)) => {
+                    for (k, v) in &m {
+                        l.value(&["baseline"], k, v)?;
+                    }
+                }
+                Ok(None) => {}
+                Err(msg) => return Err(FieldError::at(&["baseline"], msg)),
+            },
+            _ => {}
+        }
+        if let Some(plot) = &p.plot {
+            l.name(&["plot", "x"], &plot.x)?;
+            l.name(&["plot", "line"], &plot.line)?;
+            for (k, v) in plot.curves.iter().flatten() {
+                l.value(&["plot", "curves", k], k, v)?;
+            }
+        }
+        Ok(())
     }
-    (ctx.progress)(1, 1, "written");
-    Ok(
-        json!({"runs": runs.len(), "files": rendered.files.iter().filter_map(|f| f.file_name()).map(|f| f.to_string_lossy().into_owned()).collect::<Vec<_>>()}),
-    )
+
+    fn run(spec: &ReportSpec, ctx: &mut Ctx) -> Result<Value> {
+        let job = ctx.job;
+        let runs: Vec<RunRef> = job
+            .inputs
+            .get("runs")
+            .map(|v| {
+                v.iter()
+                    .map(|r| RunRef {
+                        labels: r.labels.iter().cloned().collect(),
+                        dir: r.dir.clone(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let logme: Vec<(String, std::path::PathBuf)> = job
+            .inputs
+            .get("logme")
+            .map(|v| {
+                v.iter()
+                    .map(|s| (s.instance.clone(), s.dir.join("logme.parquet")))
+                    .collect()
+            })
+            .unwrap_or_default();
+        (ctx.progress)(0, 1, "tables and plots");
+        let rendered = render(ctx.out, &job.stage, &runs, spec, &logme)?;
+        for n in &rendered.notes {
+            println!("note: {n}");
+        }
+        (ctx.progress)(1, 1, "written");
+        let files: Vec<String> = rendered
+            .files
+            .iter()
+            .filter_map(|f| f.file_name())
+            .map(|f| f.to_string_lossy().into_owned())
+            .collect();
+        Ok(json!({"runs": runs.len(), "files": files}))
+    }
 }

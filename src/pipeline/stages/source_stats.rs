@@ -1,68 +1,119 @@
 //! `source-stats`: a source network's pooled features on a dataset or subset split, each
 //! channel's mean and std, and LogME per layer, through
-//! [`crate::transfer::stats::compute_source_stats`]. The images are those of the split named by
-//! `split` (default `train`) with the subset options a training stage has.
+//! [`crate::transfer::stats::compute_source_stats`], in the run's precision (`--precision`).
+//! The images are those of the split named by `split` (default `train`), chosen as a training
+//! stage chooses them.
 
-use super::train::checkpoint_of;
-use super::{typed, Ctx};
-use crate::device::DeviceChoice;
-use crate::error::{Error, Result};
+use super::{checkpoint_of, field, Ctx, Demand, Inputs, StageKind};
+use crate::device::Precision;
+use crate::error::Result;
+use crate::pipeline::kinds::{Param, Shape, DATA, NETS};
 use crate::transfer::stats::{compute_source_stats, SourceStatsSpec};
-use serde_json::{json, Map, Value};
+use crate::yaml::FieldError;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
 
-/// The spec's own parameters: everything but `split`, with placeholder paths filled in.
-fn spec_params(
-    params: &Map<String, Value>,
-    checkpoint: &str,
-    data: &str,
-    out: &str,
-) -> Map<String, Value> {
-    let mut p = params.clone();
-    p.remove("split");
-    p.insert("checkpoint".into(), json!(checkpoint));
-    p.insert("data".into(), json!(data));
-    p.insert("out".into(), json!(out));
-    p
+/// A split of a dataset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Split {
+    /// The training split.
+    #[default]
+    Train,
+    /// The validation split.
+    Val,
+    /// The test split.
+    Test,
 }
 
-fn split(params: &Map<String, Value>) -> Result<String, (Vec<String>, String)> {
-    match params.get("split") {
-        None => Ok("train".into()),
-        Some(Value::String(s)) if ["train", "val", "test"].contains(&s.as_str()) => Ok(s.clone()),
-        Some(other) => Err((
-            vec!["split".into()],
-            format!("`split` is train, val or test, not {other}"),
-        )),
+impl Split {
+    fn name(self) -> &'static str {
+        match self {
+            Split::Train => "train",
+            Split::Val => "val",
+            Split::Test => "test",
+        }
     }
 }
 
-pub fn check(params: &Map<String, Value>) -> Result<(), (Vec<String>, String)> {
-    split(params)?;
-    typed::<SourceStatsSpec>(&spec_params(params, "x", "x", "x")).map(|_| ())
+/// Parameters of a `source-stats` stage (besides its inputs `source` and `data`): the split,
+/// and the statistics' specification minus what the pipeline fills in (the checkpoint, the
+/// split's file, the output folder). Unknown names are refused by the parameter table (serde
+/// cannot refuse them through a struct that itself flattens others).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct SourceStatsParams {
+    /// The split described.
+    #[serde(default)]
+    pub split: Split,
+    /// Classes and images per class, batching, seed, normalisation, crop, taps.
+    #[serde(flatten)]
+    pub spec: SourceStatsSpec,
 }
 
-pub fn run(ctx: &mut Ctx) -> Result<Value> {
-    let source = ctx.job.input("source")?;
-    let data = ctx.job.input("data")?;
-    let split = split(&ctx.job.params).map_err(|(_, m)| Error::Invalid(m))?;
-    let ckpt = checkpoint_of(&source.kind, &source.dir);
-    let file = data.dir.join(format!("{split}.parquet"));
-    let params = spec_params(
-        &ctx.job.params,
-        &ckpt.to_string_lossy(),
-        &file.to_string_lossy(),
-        &ctx.out.to_string_lossy(),
-    );
-    let spec: SourceStatsSpec =
-        typed(&params).map_err(|(_, m)| Error::Invalid(format!("{}: {m}", ctx.job.instance)))?;
-    let device = ctx.job.device.parse::<DeviceChoice>()?.resolve()?;
-    (ctx.progress)(0, 1, "features");
-    let stats = compute_source_stats(&spec, device, tch::Kind::Float)?;
-    (ctx.progress)(1, 1, "written");
-    let ranking: Vec<Value> = stats
-        .ranking()
-        .iter()
-        .map(|l| json!({"layer": l.layer, "logme": l.logme}))
-        .collect();
-    Ok(json!({"logme": ranking}))
+/// The `source-stats` kind.
+pub struct SourceStatsStage;
+
+impl StageKind for SourceStatsStage {
+    type Params = SourceStatsParams;
+    const PARAMS: &'static [Param] = &[
+        Param::input("source", Shape::Input, NETS),
+        Param::input("data", Shape::Input, DATA),
+        Param::new("split", Shape::Scalar),
+        Param::new("classes", Shape::List),
+        Param::new("per-class", Shape::Scalar),
+        Param::new("seed", Shape::Scalar),
+        Param::new("batch", Shape::Scalar),
+        Param::new("resize-to", Shape::Scalar),
+        Param::new("normalize", Shape::Scalar),
+        Param::new("crop", Shape::Scalar),
+        Param::new("taps", Shape::List),
+    ];
+    const USES_DEVICE: bool = true;
+
+    fn check(p: &SourceStatsParams) -> Result<(), FieldError> {
+        p.spec.batching.check().map_err(field)
+    }
+
+    fn precision(_: &SourceStatsParams, run: Precision) -> Option<Precision> {
+        Some(run)
+    }
+
+    fn check_inputs(p: &SourceStatsParams, inputs: &Inputs) -> Result<(), FieldError> {
+        match inputs.of("data").first().and_then(|d| d.classes) {
+            Some(n) => p.spec.select.check_classes(n).map_err(field),
+            None => Ok(()),
+        }
+    }
+
+    fn demands(p: &SourceStatsParams) -> Vec<Demand> {
+        vec![Demand {
+            split: p.split.name(),
+            select: p.spec.select.clone(),
+            per_class: p.spec.select.per_class,
+            param: "per-class",
+        }]
+    }
+
+    fn run(p: &SourceStatsParams, ctx: &mut Ctx) -> Result<Value> {
+        let job = ctx.job;
+        let source = job.input("source")?;
+        let data = job.input("data")?;
+        let spec = SourceStatsSpec {
+            checkpoint: checkpoint_of(source.kind, &source.dir),
+            data: data.dir.join(format!("{}.parquet", p.split.name())),
+            out: ctx.out.to_path_buf(),
+            ..p.spec.clone()
+        };
+        let precision = job.exec.precision;
+        (ctx.progress)(0, 1, "features");
+        let stats = compute_source_stats(&spec, job.exec.device, precision.kind())?;
+        (ctx.progress)(1, 1, "written");
+        let ranking: Vec<Value> = stats
+            .ranking()
+            .iter()
+            .map(|l| json!({"layer": l.layer, "logme": l.logme}))
+            .collect();
+        Ok(json!({"logme": ranking, "precision": precision}))
+    }
 }

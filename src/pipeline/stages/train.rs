@@ -1,72 +1,50 @@
 //! `train`: one training run with the one engine — a source network on its data, or a target with
-//! any method and its sources. Trains in the instance's work folder (so a killed run continues
-//! from its last checkpoint) and commits `summary.json`, `metrics.parquet` and
-//! `target.safetensors`.
+//! any method and its sources. Its parameters are the training configuration's parts minus what
+//! the pipeline fills in (the split files, the source checkpoints, the output folder). Trains in
+//! the instance's work folder (so a killed run continues from its last checkpoint, under any
+//! thread count) and commits `summary.json`, `metrics.parquet` and `target.safetensors`.
 
-use super::{params_of, typed, Ctx, External};
-use crate::device::DeviceChoice;
+use super::{field, resolve_path, Ctx, Demand, External, FileParam, Inputs, StageKind};
+use crate::data::{Batching, Selection};
+use crate::device::Precision;
 use crate::error::{Error, Result};
 use crate::models::Arch;
-use crate::transfer::engine::{EvalConfig, Listener, OptimConfig};
+use crate::pipeline::kinds::{Kind, Merge, Param, Shape, DATA, NETS};
+use crate::pipeline::stages::StageParams;
+use crate::transfer::engine::Listener;
 use crate::transfer::methods::MethodSpec;
 use crate::transfer::record::EpochRecord;
 use crate::transfer::train::run as train_run;
 use crate::transfer::train_config::{
-    AugmentSpec, DataConfig, SourceConfig, TargetConfig, TrainConfig,
+    DataConfig, DataOptions, RunSettings, SourceConfig, TargetConfig, TrainConfig,
 };
-use serde::Deserialize;
-use serde_json::{json, Map, Value};
-use std::path::PathBuf;
+use crate::yaml::FieldError;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
 
 /// Parameters of a `train` stage (besides its inputs `data` and `sources`).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct TrainParams {
-    /// The network trained (`resnet20`, `vgg9-bn`, …).
-    pub arch: String,
-    /// The method and its options (default `scratch`).
-    #[serde(default = "scratch")]
-    pub method: MethodSpec,
-    /// SGD settings and epochs.
-    #[serde(default)]
-    pub optim: OptimConfig,
-    /// When the test split is evaluated.
-    #[serde(default)]
-    pub eval: EvalConfig,
-    /// Seed of initialisation, batches and augmentation.
-    #[serde(default)]
-    pub seed: u64,
-    /// Classes kept, relabelled 0.. in this order.
-    #[serde(default)]
-    pub classes: Option<Vec<i64>>,
-    /// Training images per class.
-    #[serde(default)]
-    pub per_class: Option<usize>,
-    /// Seed of the per-class choice (default: `seed`).
-    #[serde(default)]
-    pub subset_seed: Option<u64>,
-    /// Batch size.
-    #[serde(default = "batch")]
-    pub batch: usize,
-    /// Training augmentation.
-    #[serde(default)]
-    pub augment: AugmentSpec,
-    /// Resize every image to this size first.
-    #[serde(default)]
-    pub resize_to: Option<usize>,
-    /// `f32` (default) or `f64`.
-    #[serde(default)]
-    pub precision: Option<String>,
-    /// Loader threads (0: the stage's thread budget); not part of the key.
-    #[serde(default)]
-    pub loader_threads: usize,
-}
-
-fn scratch() -> MethodSpec {
-    MethodSpec::Scratch
-}
-fn batch() -> usize {
-    64
+    /// The network trained.
+    #[serde(flatten)]
+    pub target: TargetConfig,
+    /// Seed, method, optimisation, evaluation.
+    #[serde(flatten)]
+    pub run: RunSettings,
+    /// Classes and training images per class of the data.
+    #[serde(flatten)]
+    pub select: Selection,
+    /// Batch size and resize.
+    #[serde(flatten)]
+    pub batching: Batching,
+    /// Subset seed, augmentation, loader threads.
+    #[serde(flatten)]
+    pub data: DataOptions,
+    /// `f32` or `f64`; the run's `--precision` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub precision: Option<Precision>,
 }
 
 /// The version of the L2T iteration's implementation. Its float32 roundings differ between
@@ -75,46 +53,181 @@ fn batch() -> usize {
 /// 3: the batch-norm running statistics move a second time per iteration, as the official loop.
 const L2T_IMPLEMENTATION: u32 = 3;
 
-/// Key parts beyond the parameters: for `l2t-w`/`l2t-ww`, the iteration's implementation.
-pub fn external(params: &Map<String, Value>) -> External {
-    let method = match params.get("method") {
-        Some(Value::String(s)) => s.as_str(),
-        Some(Value::Object(m)) => m.keys().next().map_or("", String::as_str),
-        _ => "",
-    };
-    let mut ext = External::default();
-    if method.starts_with("l2t-") {
-        ext.params
-            .push(("implementation.l2t".into(), Value::from(L2T_IMPLEMENTATION)));
-    }
-    ext
-}
+/// The `train` kind.
+pub struct TrainStage;
 
-pub fn check(params: &Map<String, Value>) -> Result<(), (Vec<String>, String)> {
-    let p: TrainParams = typed(params)?;
-    p.arch
-        .parse::<Arch>()
-        .map_err(|e| (vec!["arch".into()], e.to_string()))?;
-    if let Some(s) = &p.precision {
-        s.parse::<crate::device::Precision>()
-            .map_err(|e| (vec!["precision".into()], e.to_string()))?;
+impl StageKind for TrainStage {
+    type Params = TrainParams;
+    const PARAMS: &'static [Param] = &[
+        Param::input("data", Shape::Input, DATA),
+        Param::input("sources", Shape::InputList, NETS),
+        Param::new("arch", Shape::Scalar),
+        Param::new("method", Shape::Value).merged(Merge::Variant),
+        Param::new("optim", Shape::Value).merged(Merge::Fields),
+        Param::new("eval", Shape::Value).merged(Merge::Fields),
+        Param::new("seed", Shape::Scalar),
+        Param::new("classes", Shape::List),
+        Param::new("per-class", Shape::Scalar),
+        Param::new("subset-seed", Shape::Scalar),
+        Param::new("batch", Shape::Scalar),
+        Param::new("augment", Shape::Scalar),
+        Param::new("resize-to", Shape::Scalar),
+        Param::new("precision", Shape::Scalar).unkeyed(),
+        Param::new("loader-threads", Shape::Scalar).unkeyed(),
+    ];
+    const VERSION: u32 = 2;
+    const VERSION_NOTE: Option<&'static str> = Some(
+        "trainings are recomputed: the default `cosine` schedule is now the paper's \
+         (epoch e at lr·(1 + cos(πe/E))/2, never zero; the old one is `cosine-shifted`), \
+         and L2T-ww leaves the batch-norm statistics as the official loop does",
+    );
+    const USES_DEVICE: bool = true;
+
+    fn check(p: &TrainParams) -> Result<(), FieldError> {
+        p.target
+            .arch
+            .parse::<Arch>()
+            .map_err(|e| FieldError::at(&["arch"], e.to_string()))?;
+        p.batching.check().map_err(field)?;
+        if p.run.optim.epochs == 0 {
+            return Err(FieldError::at(
+                &["optim", "epochs"],
+                "`epochs` must be at least 1",
+            ));
+        }
+        p.run
+            .check()
+            .map_err(|(f, m)| FieldError::at(&["optim", f], m))
     }
-    if p.batch == 0 {
-        return Err((vec!["batch".into()], "`batch` must be at least 1".into()));
+
+    fn resolve(p: &mut TrainParams, base: &Path) -> External {
+        let mut ext = External::default();
+        let name = p.run.method.name();
+        if name.starts_with("l2t-") {
+            ext.params
+                .push(("implementation.l2t".into(), Value::from(L2T_IMPLEMENTATION)));
+        }
+        for (i, path) in p.run.method.paths_mut().into_iter().enumerate() {
+            *path = resolve_path(path, base);
+            ext.files.push(FileParam {
+                name: format!("standardize.{i}"),
+                param: vec!["method".into(), name.into(), "standardize".into()],
+                path: path.clone(),
+            });
+        }
+        ext
     }
-    if p.optim.epochs == 0 {
-        return Err((
-            vec!["optim".into(), "epochs".into()],
-            "`epochs` must be at least 1".into(),
-        ));
+
+    fn precision(p: &TrainParams, run: Precision) -> Option<Precision> {
+        Some(p.precision.unwrap_or(run))
     }
-    Ok(())
+
+    fn check_inputs(p: &TrainParams, inputs: &Inputs) -> Result<(), FieldError> {
+        if let Some(n) = inputs.of("data").first().and_then(|d| d.classes) {
+            p.select.check_classes(n).map_err(field)?;
+        }
+        let sources = inputs.of("sources");
+        let method = &p.run.method;
+        if method.needs_source() && sources.is_empty() {
+            return Err(FieldError::at(
+                &["method"],
+                format!(
+                    "method `{}` needs at least one source (`sources:`)",
+                    method.name()
+                ),
+            ));
+        }
+        if let MethodSpec::Finetune = method {
+            if let Some(StageParams::Train(s)) = sources.first().map(|s| &s.params) {
+                if s.target.arch != p.target.arch {
+                    return Err(FieldError::at(
+                        &["method"],
+                        format!(
+                            "finetune needs the source's architecture: the source `{}` is a {}, \
+                             the target a {}",
+                            sources[0].name, s.target.arch, p.target.arch
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn demands(p: &TrainParams) -> Vec<Demand> {
+        ["train", "val", "test"]
+            .into_iter()
+            .map(|split| Demand {
+                split,
+                select: p.select.clone(),
+                per_class: p.select.per_class.filter(|_| split == "train"),
+                param: "per-class",
+            })
+            .collect()
+    }
+
+    fn run(p: &TrainParams, ctx: &mut Ctx) -> Result<Value> {
+        let job = ctx.job;
+        let data = job.input("data")?;
+        let sources = job
+            .inputs
+            .get("sources")
+            .map(|v| {
+                v.iter()
+                    .map(|s| SourceConfig {
+                        checkpoint: checkpoint_of(s.kind, &s.dir),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut options = p.data;
+        if options.loader_threads == 0 {
+            options.loader_threads = job.exec.threads.max(1);
+        }
+        let cfg = TrainConfig {
+            run: p.run.clone(),
+            data: DataConfig {
+                train: data.dir.join("train.parquet"),
+                val: data.dir.join("val.parquet"),
+                test: data.dir.join("test.parquet"),
+                select: p.select.clone(),
+                batching: p.batching,
+                options,
+            },
+            target: p.target.clone(),
+            sources,
+            out: ctx.work.to_path_buf(),
+            identity: Some(job.key.to_string()),
+        };
+        let precision = p.precision.unwrap_or(job.exec.precision);
+        let mut listener = Progress {
+            report: &mut *ctx.progress,
+            epochs: p.run.optim.epochs,
+            last: String::new(),
+        };
+        let summary = train_run(&cfg, job.exec.device, precision.kind(), &mut listener)?;
+        for f in ["summary.json", "metrics.parquet", "target.safetensors"] {
+            let (from, to) = (ctx.work.join(f), ctx.out.join(f));
+            std::fs::copy(&from, &to).map_err(|e| Error::io(&to, e))?;
+        }
+        let seconds: f64 = summary.epochs.iter().map(|e| e.seconds).sum();
+        Ok(json!({
+            "test_acc": summary.test_acc,
+            "best_val_acc": summary.best_val_acc,
+            "best_epoch": summary.best_epoch,
+            "final_test_acc": summary.final_test_acc,
+            "train_seconds": seconds,
+            "seed": p.run.seed,
+            "device": summary.device,
+            "precision": precision,
+        }))
+    }
 }
 
 /// The checkpoint an upstream `train` or `import` instance committed.
-pub fn checkpoint_of(kind: &str, dir: &std::path::Path) -> PathBuf {
+pub fn checkpoint_of(kind: Kind, dir: &Path) -> PathBuf {
     match kind {
-        "import" => dir.join("model.safetensors"),
+        Kind::Import => dir.join("model.safetensors"),
         _ => dir.join("target.safetensors"),
     }
 }
@@ -143,86 +256,21 @@ impl Listener for Progress<'_> {
     }
 }
 
-pub fn run(ctx: &mut Ctx) -> Result<Value> {
-    let p: TrainParams = params_of(ctx.job)?;
-    let data = ctx.job.input("data")?;
-    let sources = ctx
-        .job
-        .inputs
-        .get("sources")
-        .map(|v| {
-            v.iter()
-                .map(|s| SourceConfig {
-                    checkpoint: checkpoint_of(&s.kind, &s.dir),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let cfg = TrainConfig {
-        seed: p.seed,
-        data: DataConfig {
-            train: data.dir.join("train.parquet"),
-            val: data.dir.join("val.parquet"),
-            test: data.dir.join("test.parquet"),
-            classes: p.classes.clone(),
-            per_class: p.per_class,
-            subset_seed: p.subset_seed,
-            batch: p.batch,
-            augment: p.augment,
-            resize_to: p.resize_to,
-            loader_threads: if p.loader_threads == 0 {
-                ctx.job.threads.max(1)
-            } else {
-                p.loader_threads
-            },
-        },
-        target: TargetConfig {
-            arch: p.arch.clone(),
-        },
-        sources,
-        method: p.method.clone(),
-        optim: p.optim,
-        eval: p.eval,
-        out: ctx.work.to_path_buf(),
-    };
-    let device = ctx.job.device.parse::<DeviceChoice>()?.resolve()?;
-    let precision: crate::device::Precision = p.precision.as_deref().unwrap_or("f32").parse()?;
-    let mut listener = Progress {
-        report: &mut *ctx.progress,
-        epochs: p.optim.epochs,
-        last: String::new(),
-    };
-    let summary = train_run(&cfg, device, precision.kind(), &mut listener)?;
-    for f in ["summary.json", "metrics.parquet", "target.safetensors"] {
-        let (from, to) = (ctx.work.join(f), ctx.out.join(f));
-        std::fs::copy(&from, &to).map_err(|e| Error::io(&to, e))?;
-    }
-    let seconds: f64 = summary.epochs.iter().map(|e| e.seconds).sum();
-    Ok(json!({
-        "test_acc": summary.test_acc,
-        "best_val_acc": summary.best_val_acc,
-        "best_epoch": summary.best_epoch,
-        "final_test_acc": summary.final_test_acc,
-        "train_seconds": seconds,
-        "seed": p.seed,
-        "device": summary.device,
-    }))
-}
-
 #[cfg(test)]
-mod implementation_tests {
+mod tests {
     use super::*;
+    use crate::yaml::typed;
 
-    fn method(v: Value) -> Map<String, Value> {
-        let mut m = Map::new();
-        m.insert("method".into(), v);
-        m
+    fn params(v: Value) -> TrainParams {
+        let mut v = v;
+        v["arch"] = json!("resnet8");
+        typed(&v).unwrap()
     }
 
     #[test]
     fn only_l2t_trainings_carry_the_iteration_version_in_their_key() {
         for m in [json!("l2t-ww"), json!({"l2t-w": {"T": 3}})] {
-            let ext = external(&method(m.clone()));
+            let ext = TrainStage::resolve(&mut params(json!({"method": m})), Path::new("/"));
             assert_eq!(
                 ext.params,
                 vec![("implementation.l2t".to_string(), json!(L2T_IMPLEMENTATION))],
@@ -230,7 +278,30 @@ mod implementation_tests {
             );
         }
         for m in [json!("scratch"), json!({"fm": {"beta": 1.0}}), json!("at")] {
-            assert!(external(&method(m.clone())).params.is_empty(), "{m}");
+            let ext = TrainStage::resolve(&mut params(json!({"method": m})), Path::new("/"));
+            assert!(ext.params.is_empty(), "{m}");
         }
+    }
+
+    #[test]
+    fn a_relative_standardize_path_is_taken_from_the_pipeline_folder_and_is_a_file() {
+        let mut p = params(json!({"method": {"l2t-ww": {"standardize": "s/channels.parquet"}}}));
+        let ext = TrainStage::resolve(&mut p, Path::new("/project/pipelines"));
+        let want = PathBuf::from("/project/pipelines/s/channels.parquet");
+        assert_eq!(ext.files[0].path, want);
+        assert_eq!(ext.files[0].param, ["method", "l2t-ww", "standardize"]);
+        let MethodSpec::L2tWw(o) = &p.run.method else {
+            panic!("{:?}", p.run.method)
+        };
+        assert_eq!(o.standardize, [want]);
+    }
+
+    #[test]
+    fn nesterov_with_l2t_is_refused_before_training() {
+        let p = params(json!({"method": "l2t-ww", "optim": {"nesterov": true}}));
+        let e = TrainStage::check(&p).unwrap_err();
+        assert_eq!(e.path, ["optim", "nesterov"]);
+        let p = params(json!({"method": "fm", "optim": {"nesterov": true}}));
+        assert!(TrainStage::check(&p).is_ok());
     }
 }

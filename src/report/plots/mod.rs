@@ -15,6 +15,7 @@ use crate::report::series::{by_source, mean_curves, read_curves, Curves};
 use crate::report::spec::{PlotSpec, ReportSpec};
 use crate::report::table::pivot;
 use crate::report::write::baseline_of;
+use crate::transfer::record::columns;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -57,13 +58,13 @@ pub fn draw_plots(dir: &Path, runs: &[Run], spec: &ReportSpec, plot: &PlotSpec) 
     let (chosen, what) = curve_runs(runs, spec, plot)?;
     for (prefix, file, symbol, y_desc) in [
         (
-            "lambda.",
+            columns::LAMBDA,
             "lambda.png",
             "λ",
             "λ (weight of the pair's transfer loss)",
         ),
         (
-            "entropy.",
+            columns::ENTROPY,
             "entropy.png",
             "entropy of w",
             "entropy of the channel weights w",
@@ -84,7 +85,7 @@ pub fn draw_plots(dir: &Path, runs: &[Run], spec: &ReportSpec, plot: &PlotSpec) 
         let path = dir.join(file);
         curves::curves_png(&path, &curves, &caption, y_desc)?;
         out.files.push(path);
-        if prefix == "lambda." {
+        if prefix == columns::LAMBDA {
             let per_source = named_sources(by_source(&curves), &chosen);
             if per_source.columns.len() >= 2 {
                 let path = dir.join("lambda-by-source.png");
@@ -143,7 +144,7 @@ fn curve_runs<'a>(
         None => {
             let mut first = None;
             for r in runs {
-                let c: Curves = read_curves(&r.at.dir.join("metrics.parquet"), "lambda.")?;
+                let c: Curves = read_curves(&r.at.dir.join("metrics.parquet"), columns::LAMBDA)?;
                 if !c.is_empty() {
                     first = Some(r);
                     break;

@@ -17,6 +17,7 @@ use super::BuildContext;
 use crate::error::{Error, Result};
 use crate::transfer::engine::{AfterStep, Method, StepContext};
 use crate::transfer::meta::{Adam, AdamConfig, Sgd, SgdConfig};
+use crate::transfer::record::columns::{ENTROPY, LAMBDA};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use tch::{nn::VarStore, Kind, Tensor};
@@ -348,8 +349,8 @@ impl Method for L2t {
         for (s, meta) in self.meta.iter().enumerate() {
             for (i, p) in meta.pairs().iter().enumerate() {
                 let (lam, ent) = self.sums[s][i];
-                out.push((format!("lambda.{}", self.label(s, p)), lam / n));
-                out.push((format!("entropy.{}", self.label(s, p)), ent / n));
+                out.push((format!("{LAMBDA}{}", self.label(s, p)), lam / n));
+                out.push((format!("{ENTROPY}{}", self.label(s, p)), ent / n));
                 self.sums[s][i] = (0.0, 0.0);
             }
         }

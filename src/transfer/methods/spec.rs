@@ -189,12 +189,18 @@ impl MethodSpec {
 
     /// Makes the relative paths among the options (`standardize`) relative to `base` instead.
     pub fn resolve_paths(&mut self, base: &Path) {
-        if let MethodSpec::L2tW(o) | MethodSpec::L2tWw(o) = self {
-            for p in &mut o.standardize {
-                if p.is_relative() {
-                    *p = base.join(&*p);
-                }
+        for p in self.paths_mut() {
+            if p.is_relative() {
+                *p = base.join(&*p);
             }
+        }
+    }
+
+    /// The files among the options (`standardize`), for callers that resolve or hash them.
+    pub fn paths_mut(&mut self) -> Vec<&mut PathBuf> {
+        match self {
+            MethodSpec::L2tW(o) | MethodSpec::L2tWw(o) => o.standardize.iter_mut().collect(),
+            _ => Vec::new(),
         }
     }
 

@@ -76,6 +76,11 @@ pub fn compute_source_stats(
     device: Device,
     kind: Kind,
 ) -> Result<SourceStats> {
+    if spec.checkpoint.as_os_str().is_empty() || spec.data.as_os_str().is_empty() {
+        return Err(Error::Invalid(
+            "source statistics need a source checkpoint and a split file".into(),
+        ));
+    }
     if spec.out.as_os_str().is_empty() {
         return Err(Error::Invalid(
             "source statistics need an output folder".into(),
@@ -85,7 +90,7 @@ pub fn compute_source_stats(
     let subset = spec.subset(&store)?;
     let model = Model::from_checkpoint(&spec.checkpoint, device, kind)?;
     let all = model.net.taps();
-    let chosen: Vec<usize> = match &spec.taps {
+    let chosen: Vec<usize> = match &spec.options.taps {
         None => (0..all.len()).collect(),
         Some(names) => names
             .iter()
@@ -102,15 +107,15 @@ pub fn compute_source_stats(
             .collect::<Result<_>>()?,
     };
     let lc = LoaderConfig {
-        batch: spec.batch,
+        batch: spec.batching.batch,
         shuffle: false,
-        augment: match spec.crop {
+        augment: match spec.options.crop {
             Crop::None => Augment::None,
             Crop::Imagenet224 => Augment::Imagenet224Eval,
         },
-        resize_to: spec.resize_to,
+        resize_to: spec.batching.resize_to,
         to_rgb: true,
-        normalize: spec.normalize,
+        normalize: spec.options.normalize,
         seed: 0,
         device,
         threads: 0,
@@ -157,13 +162,13 @@ pub fn compute_source_stats(
             path: spec.data.clone(),
             blake3: fsx::blake3_file(&spec.data)?,
         },
-        classes: spec.classes.clone(),
-        per_class: spec.per_class,
-        seed: spec.per_class.map(|_| spec.seed),
+        classes: spec.select.classes.clone(),
+        per_class: spec.select.per_class,
+        seed: spec.select.per_class.map(|_| spec.options.seed),
         images: n,
-        resize_to: spec.resize_to,
-        normalize: spec.normalize,
-        crop: spec.crop,
+        resize_to: spec.batching.resize_to,
+        normalize: spec.options.normalize,
+        crop: spec.options.crop,
         precision: if kind == Kind::Double { "f64" } else { "f32" }.into(),
         std: "population (divided by N), of the stored float32 values, accumulated in float64"
             .into(),

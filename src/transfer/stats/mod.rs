@@ -21,5 +21,5 @@ pub mod spec;
 pub mod tables;
 
 pub use compute::{channel_stats, compute_source_stats, gap, SourceStats};
-pub use spec::{Crop, Provenance, SourceStatsSpec};
+pub use spec::{Crop, Provenance, SourceStatsSpec, StatsOptions};
 pub use tables::{read_channels, LayerTable};

@@ -3,10 +3,10 @@
 //! content hashes of the weights and the data, the subset choice, the preprocessing and the taps,
 //! with the key derived from them.
 
-use crate::data::{Store, Subset};
-use crate::error::{Error, Result};
+use crate::data::{Batching, Selection, Store, Subset};
+use crate::error::Result;
 use serde::{Deserialize, Serialize};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The version of the output format; part of the key.
 pub const FORMAT: &str = "l2tww.source-stats/1";
@@ -22,32 +22,15 @@ pub enum Crop {
     Imagenet224,
 }
 
-/// One source-statistics computation: a source network, one split (or a subset of it), the
-/// preprocessing, and where to write.
+/// The options of a statistics computation besides its files, its images ([`Selection`]) and
+/// their batching.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct SourceStatsSpec {
-    /// The source network's checkpoint (safetensors; the architecture is recognised).
-    pub checkpoint: PathBuf,
-    /// The split (Parquet, from `l2tww data prepare`).
-    pub data: PathBuf,
-    /// Keep only these classes (original ids), relabelled 0.. in this order, as a training
-    /// run's `data.classes`.
-    #[serde(default)]
-    pub classes: Option<Vec<i64>>,
-    /// Images per class, chosen as a training run with the same `per-class` and seed does.
-    #[serde(default)]
-    pub per_class: Option<usize>,
+pub struct StatsOptions {
     /// Seed of the per-class choice (a training run's `subset-seed`, or its `seed` when that
     /// is unset).
     #[serde(default)]
     pub seed: u64,
-    /// Images per forward pass (does not change the results).
-    #[serde(default = "default_batch")]
-    pub batch: usize,
-    /// Resize every image to this size first, as the training run's `resize-to`.
-    #[serde(default)]
-    pub resize_to: Option<usize>,
     /// Normalise with the ImageNet mean and std, as the training loader does.
     #[serde(default = "yes")]
     pub normalize: bool,
@@ -57,13 +40,49 @@ pub struct SourceStatsSpec {
     /// The taps to describe, by name (default: every tap, the candidate layers of L2T-ww).
     #[serde(default)]
     pub taps: Option<Vec<String>>,
+}
+
+impl Default for StatsOptions {
+    fn default() -> Self {
+        StatsOptions {
+            seed: 0,
+            normalize: true,
+            crop: Crop::None,
+            taps: None,
+        }
+    }
+}
+
+/// One source-statistics computation: a source network, one split (or a subset of it), the
+/// preprocessing, and where to write.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SourceStatsSpec {
+    /// The source network's checkpoint (safetensors; the architecture is recognised). The
+    /// pipeline fills it in (and `data`, `out`): its `source-stats` stage writes the rest.
+    #[serde(default, skip_serializing_if = "is_empty")]
+    pub checkpoint: PathBuf,
+    /// The split (Parquet, from `l2tww data prepare`).
+    #[serde(default, skip_serializing_if = "is_empty")]
+    pub data: PathBuf,
+    /// The classes (relabelled 0.. in this order, as a training run's) and images per class,
+    /// chosen as a training run with the same `per-class` and seed does.
+    #[serde(flatten)]
+    pub select: Selection,
+    /// Images per forward pass (does not change the results) and the resize, as the training
+    /// run's `resize-to`.
+    #[serde(flatten)]
+    pub batching: Batching,
+    /// Seed, normalisation, crop, taps.
+    #[serde(flatten)]
+    pub options: StatsOptions,
     /// The output folder (the pipeline sets it to the stage's folder).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_empty")]
     pub out: PathBuf,
 }
 
-fn default_batch() -> usize {
-    64
+fn is_empty(p: &Path) -> bool {
+    p.as_os_str().is_empty()
 }
 
 fn yes() -> bool {
@@ -76,14 +95,9 @@ impl SourceStatsSpec {
         SourceStatsSpec {
             checkpoint,
             data,
-            classes: None,
-            per_class: None,
-            seed: 0,
-            batch: default_batch(),
-            resize_to: None,
-            normalize: true,
-            crop: Crop::None,
-            taps: None,
+            select: Selection::default(),
+            batching: Batching::default(),
+            options: StatsOptions::default(),
             out,
         }
     }
@@ -91,17 +105,8 @@ impl SourceStatsSpec {
     /// The rows of `store` this spec describes: its classes, then `per-class` of each — the
     /// choice `transfer::train` makes for the training split.
     pub fn subset(&self, store: &Store) -> Result<Subset> {
-        let parent = store.path.display().to_string();
-        let mut subset = match &self.classes {
-            Some(ids) => Subset::classes(&store.labels, ids)
-                .map_err(|e| Error::bad_file(&store.path, e.to_string()))?,
-            None => Subset::all(store.len(), parent.clone()),
-        };
-        subset.parent = parent;
-        if let Some(n) = self.per_class {
-            subset = subset.restrict_per_class(&store.labels, n, self.seed, &store.classes)?;
-        }
-        Ok(subset)
+        self.select
+            .subset(store, self.select.per_class, self.options.seed)
     }
 }
 
@@ -196,12 +201,12 @@ mod tests {
         .unwrap();
         assert_eq!(
             (
-                s.per_class,
-                s.seed,
-                s.resize_to,
-                s.crop,
-                s.batch,
-                s.normalize
+                s.select.per_class,
+                s.options.seed,
+                s.batching.resize_to,
+                s.options.crop,
+                s.batching.batch,
+                s.options.normalize
             ),
             (Some(10), 3, Some(32), Crop::Imagenet224, 64, true)
         );

@@ -1,7 +1,13 @@
 //! YAML text → a tree of [`Node`]s that remember their line and column, so that every error about a
-//! pipeline file can point at `file:line:column`. Converts to `serde_json::Value` for typed
-//! deserialisation; a tagged scalar `!tag value` becomes `{"tag": value}` (serde's external enum
-//! form). Anchors and aliases are resolved; comments and formatting are dropped.
+//! pipeline or training file can point at `file:line:column`. Converts to `serde_json::Value` for
+//! typed deserialisation ([`typed`], which finds the bad value's path even through
+//! `#[serde(flatten)]`); a tagged scalar `!tag value` becomes `{"tag": value}` (serde's external
+//! enum form). Anchors and aliases are resolved; comments and formatting are dropped. A leaf:
+//! imports nothing from the crate.
+
+mod typed;
+
+pub use typed::{typed, FieldError};
 
 use std::collections::HashMap;
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};

@@ -1,7 +1,10 @@
-//! Content hashes of the external files a stage reads (datasets, checkpoints): blake3 of a file;
-//! for a folder, blake3 over its files' relative paths and hashes in sorted order. Hashes are
-//! remembered by path, size and modification time in `cache/file-hashes.json`, so that an
-//! unchanged multi-gigabyte dataset is not read again on every `l2tww run` or `status`.
+//! Content hashes of the files and folders a stage reads (datasets, checkpoints, statistics): a
+//! file's blake3; a folder's blake3 over its sorted relative paths and their files' hashes. Only
+//! contents identify a file: its path never enters a key, so a project moved, renamed or cloned
+//! elsewhere finds its entries fresh. [`FileHashes`] remembers hashes by absolute path, size and
+//! modification time in `ROOT/file-hashes.json`, so an unchanged multi-gigabyte dataset is not
+//! read again on every `l2tww run` or `status` (after a move it is read once more). Imports
+//! `error`, `fsx`.
 
 use crate::error::{Error, Result};
 use crate::fsx;
@@ -9,6 +12,11 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+
+/// Domain prefix of a folder's content hash.
+const DIR_DOMAIN: &str = "l2tww folder v1\n";
+/// Folders nested deeper than this (a symbolic-link loop) are an error.
+const MAX_DEPTH: usize = 64;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 struct Seen {
@@ -22,6 +30,12 @@ struct Seen {
 pub struct FileHashes {
     path: Option<PathBuf>,
     seen: Mutex<BTreeMap<PathBuf, Seen>>,
+}
+
+/// The blake3 (hex) of a file's content, or of a folder's sorted relative paths and contents,
+/// without a memo. Symbolic links are followed.
+pub fn hash_path(path: &Path) -> Result<String> {
+    FileHashes::in_memory().hash(path)
 }
 
 fn stamp(path: &Path) -> Result<(u64, i128)> {
@@ -56,22 +70,49 @@ impl FileHashes {
     /// The content hash of a file or folder.
     pub fn hash(&self, path: &Path) -> Result<String> {
         let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
-        if meta.is_dir() {
-            let mut h = blake3::Hasher::new();
-            for f in walk(path)? {
-                let rel = f
-                    .strip_prefix(path)
-                    .unwrap_or(&f)
-                    .to_string_lossy()
-                    .replace('\\', "/");
-                h.update(rel.as_bytes());
-                h.update(&[0]);
-                h.update(self.hash_file(&f)?.as_bytes());
-                h.update(&[0]);
-            }
-            return Ok(h.finalize().to_hex().to_string());
+        if !meta.is_dir() {
+            return self.hash_file(path);
         }
-        self.hash_file(path)
+        let mut listing = Vec::new();
+        self.walk(path, "", 0, &mut listing)?;
+        listing.sort();
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(DIR_DOMAIN.as_bytes());
+        for (rel, hash) in &listing {
+            hasher.update(rel.as_bytes());
+            hasher.update(b"\0");
+            hasher.update(hash.as_bytes());
+            hasher.update(b"\n");
+        }
+        Ok(hasher.finalize().to_hex().to_string())
+    }
+
+    fn walk(
+        &self,
+        dir: &Path,
+        prefix: &str,
+        depth: usize,
+        out: &mut Vec<(String, String)>,
+    ) -> Result<()> {
+        if depth > MAX_DEPTH {
+            return Err(Error::bad_file(
+                dir,
+                "folders nested too deep (a symbolic-link loop?)",
+            ));
+        }
+        for path in fsx::read_dir_sorted(dir)? {
+            let name = path.file_name().and_then(|n| n.to_str()).ok_or_else(|| {
+                Error::bad_file(&path, "a file name that is not UTF-8 cannot be hashed")
+            })?;
+            let rel = format!("{prefix}{name}");
+            let meta = std::fs::metadata(&path).map_err(|e| Error::io(&path, e))?;
+            if meta.is_dir() {
+                self.walk(&path, &format!("{rel}/"), depth + 1, out)?;
+            } else {
+                out.push((rel, self.hash_file(&path)?));
+            }
+        }
+        Ok(())
     }
 
     fn hash_file(&self, path: &Path) -> Result<String> {
@@ -105,21 +146,6 @@ impl FileHashes {
     }
 }
 
-/// Every file under `dir`, sorted, following no symbolic links to folders.
-fn walk(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    for p in fsx::read_dir_sorted(dir)? {
-        let m = std::fs::metadata(&p).map_err(|e| Error::io(&p, e))?;
-        if m.is_dir() {
-            out.extend(walk(&p)?);
-        } else {
-            out.push(p);
-        }
-    }
-    out.sort();
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,5 +160,18 @@ mod tests {
         assert_eq!(first, h.hash(d.path()).unwrap());
         std::fs::write(d.path().join("a/x"), b"22").unwrap();
         assert_ne!(first, h.hash(d.path()).unwrap());
+    }
+
+    #[test]
+    fn the_memo_and_a_fresh_hash_agree_and_a_moved_folder_hashes_the_same() {
+        let a = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(a.path().join("d/sub")).unwrap();
+        std::fs::write(a.path().join("d/sub/x"), b"x").unwrap();
+        let memo = FileHashes::in_memory();
+        let before = memo.hash(&a.path().join("d")).unwrap();
+        assert_eq!(before, hash_path(&a.path().join("d")).unwrap());
+        let b = tempfile::tempdir().unwrap();
+        std::fs::rename(a.path().join("d"), b.path().join("e")).unwrap();
+        assert_eq!(before, memo.hash(&b.path().join("e")).unwrap());
     }
 }

@@ -1,81 +1,23 @@
-//! The Slurm executor: every stale instance of a plan becomes one `sbatch` job running
-//! `l2tww exec-stage` with the same binary on the node; dependencies become `afterok`; resources
-//! per kind come from the pipeline's `settings: {slurm: …}`. What was submitted is kept in
+//! The Slurm executor: every waiting instance of a [`Schedule`] (stale and selected, checked by
+//! the shared core) becomes one `sbatch` job running `l2tww exec-stage` with the same binary on
+//! the node; dependencies become `afterok`; resources per kind come from the pipeline's
+//! `settings: {slurm: …}`, and a job's context from them (one CUDA device when it has GPUs and
+//! runs networks, its CPUs as threads). What was submitted is kept in
 //! `cache/slurm/<pipeline>.json`, so that `status` can show queued, running, failed or done jobs
 //! and `cancel` can cancel them; a re-run submits only what is still stale and not queued.
 //! The cache must be on a filesystem every node sees (see `crate::cache` for what it relies on).
 
-use super::freshness::{freshness, Freshness};
-use super::local::{job_for, log_path};
-use super::plan::Plan;
-use crate::cache::{Store, Verify};
+use super::job::{job_for, log_path, write_job};
+use super::Schedule;
+use crate::cache::{Key, Store};
+use crate::device::ExecContext;
 use crate::error::{Error, Result};
 use crate::fsx;
+use crate::pipeline::plan::{InstanceId, Plan};
 use crate::slurm::{log_tail, JobId, JobSpec, JobState, SlurmClient};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-
-/// Resources of the jobs of one kind.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct Resources {
-    /// Partition.
-    pub partition: Option<String>,
-    /// GPUs per job.
-    pub gpus: Option<u32>,
-    /// CPUs per job (also the stage's thread count).
-    pub cpus: Option<u32>,
-    /// Memory, as Slurm writes it (`16G`).
-    pub mem: Option<String>,
-    /// Time limit, as Slurm writes it (`4:00:00`).
-    pub time: Option<String>,
-    /// More `#SBATCH` options.
-    #[serde(default)]
-    pub extra: Vec<String>,
-}
-
-/// `settings: {slurm: …}` of a pipeline.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct SlurmSettings {
-    /// Resources of every job unless its kind says otherwise.
-    #[serde(default)]
-    pub default: Resources,
-    /// Resources per kind (`train`, `source-stats`, …).
-    #[serde(default)]
-    pub kinds: BTreeMap<String, Resources>,
-    /// A shell line run before the stage (`module load cuda`, `source ~/env.sh`).
-    pub setup: Option<String>,
-}
-
-impl SlurmSettings {
-    /// The settings of a plan (`settings.slurm`), defaults when absent.
-    pub fn of(plan: &Plan) -> Result<SlurmSettings> {
-        match plan.spec.settings.get("slurm") {
-            None => Ok(SlurmSettings::default()),
-            Some(v) => serde_json::from_value(v.clone())
-                .map_err(|e| Error::bad_file(&plan.spec.path, format!("settings.slurm: {e}"))),
-        }
-    }
-
-    fn resources(&self, kind: &str) -> Resources {
-        let k = self.kinds.get(kind).cloned().unwrap_or_default();
-        let d = &self.default;
-        Resources {
-            partition: k.partition.or_else(|| d.partition.clone()),
-            gpus: k.gpus.or(d.gpus),
-            cpus: k.cpus.or(d.cpus),
-            mem: k.mem.or_else(|| d.mem.clone()),
-            time: k.time.or_else(|| d.time.clone()),
-            extra: if k.extra.is_empty() {
-                d.extra.clone()
-            } else {
-                k.extra
-            },
-        }
-    }
-}
 
 /// One submitted instance.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -83,7 +25,7 @@ pub struct Submitted {
     /// The instance.
     pub instance: String,
     /// Its key.
-    pub key: String,
+    pub key: Key,
     /// Its job.
     pub job: u64,
     /// Its log.
@@ -111,16 +53,18 @@ fn save(store: &Store, plan: &Plan, subs: &[Submitted]) -> Result<()> {
     fsx::write_atomic(&path, &serde_json::to_vec_pretty(subs).expect("serialises"))
 }
 
-/// Submits every stale instance (not already queued or running); returns the submissions.
+/// Submits every waiting instance of `schedule` not already queued or running (with the
+/// context `exec`, its device and threads set per job); returns the submissions.
 pub fn submit(
     plan: &Plan,
     store: &Store,
     client: &SlurmClient,
-    force: &[usize],
+    schedule: &Schedule,
+    exec: ExecContext,
 ) -> Result<Vec<Submitted>> {
-    let settings = SlurmSettings::of(plan)?;
+    let settings = &plan.spec.settings.slurm;
     let previous = submitted(store, plan);
-    let live: BTreeMap<String, JobId> = {
+    let live: BTreeMap<Key, JobId> = {
         let ids: Vec<JobId> = previous.iter().map(|s| JobId(s.job)).collect();
         let states = if ids.is_empty() {
             BTreeMap::new()
@@ -144,78 +88,73 @@ pub fn submit(
                     Some(JobState::Pending | JobState::Running)
                 )
             })
-            .map(|s| (s.key.clone(), JobId(s.job)))
+            .map(|s| (s.key, JobId(s.job)))
             .collect()
     };
     let exe = std::env::current_exe().map_err(|e| Error::io("l2tww", e))?;
-    let jobs_dir = store.root().join("jobs");
-    fsx::create_dir_all(&jobs_dir)?;
-    let mut job_of: BTreeMap<usize, JobId> = BTreeMap::new();
+    let mut job_of: BTreeMap<InstanceId, JobId> = BTreeMap::new();
     let mut subs: Vec<Submitted> = Vec::new();
-    for inst in &plan.instances {
-        let forced = force.contains(&inst.stage);
-        if let Freshness::Fresh(_) = freshness(plan, store, inst, forced, Verify::Fast)? {
-            continue;
-        }
+    for &i in &schedule.waiting {
+        let inst = plan.instance(i);
+        let forced = schedule.is_forced(i);
         let log = log_path(store, plan, inst);
         // Still queued or running from an earlier submission: keep that job.
-        let queued = live.get(&inst.key.to_string()).filter(|_| !forced).copied();
-        let id = if let Some(id) = queued {
-            id
-        } else {
-            if let Some(m) = inst.missing.first() {
-                return Err(Error::Invalid(format!(
-                    "{} reads {}, which does not exist",
-                    inst.name,
-                    m.display()
-                )));
+        let queued = live.get(&inst.key).filter(|_| !forced).copied();
+        let id = match queued {
+            Some(id) => id,
+            None => {
+                let res = settings.resources(&inst.kind.to_string());
+                let threads = res.cpus.unwrap_or(1) as usize;
+                let device = if res.gpus.unwrap_or(0) > 0 && inst.kind.uses_device() {
+                    tch::Device::Cuda(0)
+                } else {
+                    tch::Device::Cpu
+                };
+                let job = job_for(plan, store, inst, exec.for_job(device, threads), forced);
+                let job_path = write_job(store, &job)?;
+                let deps: Vec<JobId> = inst
+                    .upstream()
+                    .filter_map(|u| job_of.get(&u).copied())
+                    .collect();
+                let body = format!(
+                    "exec '{}' exec-stage '{}'",
+                    exe.display(),
+                    job_path.display()
+                );
+                let spec = JobSpec {
+                    name: format!("l2tww-{}", inst.key.short()),
+                    script_body: body,
+                    workdir: store.root().to_path_buf(),
+                    log_path: log.clone(),
+                    dependencies: deps,
+                    partition: res.partition,
+                    gpus: res.gpus,
+                    cpus: res.cpus,
+                    mem: res.mem,
+                    time: res.time,
+                    extra_lines: res.extra,
+                    setup: settings.setup.clone(),
+                };
+                client.submit(&spec)?
             }
-            let res = settings.resources(&inst.kind.to_string());
-            let threads = res.cpus.unwrap_or(1) as usize;
-            let device = if res.gpus.unwrap_or(0) > 0 && inst.kind.uses_device() {
-                "cuda"
-            } else {
-                "cpu"
-            };
-            let job = job_for(plan, store, inst, device, threads, forced)?;
-            let job_path = jobs_dir.join(format!("{}.json", inst.key));
-            job.write(&job_path)?;
-            let deps: Vec<JobId> = inst
-                .inputs
-                .iter()
-                .flat_map(|(_, v)| v.iter())
-                .filter_map(|u| job_of.get(u).copied())
-                .collect();
-            let body = format!(
-                "exec '{}' --threads {threads} exec-stage '{}'",
-                exe.display(),
-                job_path.display()
-            );
-            let spec = JobSpec {
-                name: format!("l2tww-{}", inst.key.short()),
-                script_body: body,
-                workdir: store.root().to_path_buf(),
-                log_path: log.clone(),
-                dependencies: deps,
-                partition: res.partition,
-                gpus: res.gpus,
-                cpus: res.cpus,
-                mem: res.mem,
-                time: res.time,
-                extra_lines: res.extra,
-                setup: settings.setup.clone(),
-            };
-            client.submit(&spec)?
         };
-        job_of.insert(inst.id, id);
+        job_of.insert(i, id);
         subs.push(Submitted {
             instance: inst.name.clone(),
-            key: inst.key.to_string(),
+            key: inst.key,
             job: id.0,
             log,
         });
     }
-    save(store, plan, &subs)?;
+    // What an earlier submission recorded for instances not submitted now (another `--only`)
+    // stays, for `status` and `cancel`.
+    let mut record = subs.clone();
+    record.extend(
+        previous
+            .into_iter()
+            .filter(|p| !subs.iter().any(|s| s.key == p.key)),
+    );
+    save(store, plan, &record)?;
     Ok(subs)
 }
 

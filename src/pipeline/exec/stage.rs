@@ -1,14 +1,15 @@
 //! `l2tww exec-stage JOB.json`: runs one stage instance and commits its output to the cache. The
-//! same code runs as a child of `l2tww run` and as a Slurm batch job. Progress goes to stdout as
-//! `@progress DONE TOTAL MESSAGE` lines (the parent draws the bar); everything else is the log.
-//! The external files are hashed before and after: if one changed while the stage ran, its
-//! output is not recorded.
+//! same code runs as a child of `l2tww run` and as a Slurm batch job; it applies the job's
+//! execution context (threads, device) itself and resolves nothing again. Progress goes to stdout
+//! as `@progress DONE TOTAL MESSAGE` lines (the parent draws the bar); everything else is the
+//! log. The external files are hashed again after the stage: if one changed since the pipeline
+//! was planned, its output is not recorded.
 
-use super::files::FileHashes;
+use super::super::plan::labels_json;
+use super::super::stages::Ctx;
 use super::job::Job;
-use super::kinds::Kind;
-use super::stages::{self, Ctx};
-use crate::cache::{Key, Lookup, Store, Verify};
+use crate::cache::{FileHashes, Lookup, Store, Verify};
+use crate::device::device_name;
 use crate::error::{Error, Result};
 use serde_json::json;
 use std::io::Write;
@@ -33,26 +34,19 @@ fn check_files(job: &Job, hashes: &FileHashes, when: &str) -> Result<()> {
 /// Runs the job in `path`; returns whether it computed (false: the entry was already there).
 pub fn exec_job(path: &Path) -> Result<bool> {
     let job = Job::read(path)?;
-    let kind: Kind = job
-        .kind
-        .parse()
-        .map_err(|k| Error::bad_file(path, format!("unknown stage kind `{k}`")))?;
-    let key: Key = job
-        .key
-        .parse()
-        .map_err(|_| Error::bad_file(path, format!("bad key `{}`", job.key)))?;
+    job.exec.apply()?;
     let store = Store::open(&job.cache)?;
     if !job.force {
-        if let Lookup::Hit(_) = store.lookup(&key, Verify::Fast)? {
+        if let Lookup::Hit(_) = store.lookup(&job.key, Verify::Fast)? {
             store.remember(&job.memory, &job.explanation)?;
             println!("{}: already in the cache", job.instance);
             return Ok(false);
         }
     }
-    let staging = store.stage(&key)?;
+    let staging = store.stage(&job.key)?;
     let out = staging.out_dir();
     crate::fsx::create_dir_all(&out)?;
-    let work = store.work_dir(&key)?;
+    let work = store.work_dir(&job.key)?;
     let started = Instant::now();
     let started_at = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -68,28 +62,30 @@ pub fn exec_job(path: &Path) -> Result<bool> {
         work: &work,
         progress: &mut progress,
     };
-    let metrics = stages::run(kind, &mut ctx)?;
+    let metrics = job.params.run(&mut ctx)?;
     // Compared with the hashes the key was made of: a change after planning or during the run
     // is caught by this one pass.
     check_files(&job, &FileHashes::in_memory(), "while the stage ran")?;
+    let params = serde_json::to_value(&job.params).expect("parameters serialise");
     let meta = json!({
         "pipeline": job.pipeline,
         "instance": job.instance,
-        "kind": job.kind,
-        "labels": super::plan::labels_json(&job.labels),
-        "params": job.params,
+        "kind": job.params.kind(),
+        "labels": labels_json(&job.labels),
+        "params": params["params"],
         "inputs": job.inputs.iter().map(|(k, v)| (k.clone(), v.iter().map(|i| i.instance.clone()).collect::<Vec<_>>())).collect::<std::collections::BTreeMap<_, _>>(),
         "files": job.files.iter().map(|f| json!({"name": f.name, "path": f.path, "blake3": f.hash})).collect::<Vec<_>>(),
         "started": started_at,
         "seconds": started.elapsed().as_secs_f64(),
         "metrics": metrics,
         "versions": {"l2tww": env!("CARGO_PKG_VERSION"), "torch": torch_version()},
-        "device": job.device,
-        "threads": job.threads,
+        "device": device_name(job.exec.device),
+        "precision": job.exec.precision,
+        "threads": job.exec.threads,
     });
     staging.commit(meta)?;
     store.remember(&job.memory, &job.explanation)?;
-    store.clear_work(&key)?;
+    store.clear_work(&job.key)?;
     Ok(true)
 }
 

@@ -1,0 +1,89 @@
+//! `l2tww status PIPELINE`: each instance fresh or stale and why (which parameter, input or file
+//! changed since it last ran, a missing file), with the state of its Slurm job when one was
+//! submitted.
+
+use super::run::plan_options;
+use super::GlobalOpts;
+use crate::cache::Verify;
+use crate::pipeline::exec::slurm;
+use crate::pipeline::freshness::{freshness, Freshness};
+use crate::pipeline::{self, Loaded};
+use crate::slurm::{JobState, SlurmClient};
+use clap::Args;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Arguments of `l2tww status` and `l2tww cancel`.
+#[derive(Debug, Args)]
+pub struct PipelineArgs {
+    /// The pipeline file.
+    pub pipeline: PathBuf,
+    /// The cache folder.
+    #[arg(long)]
+    pub cache: Option<PathBuf>,
+}
+
+impl PipelineArgs {
+    /// The pipeline planned against its cache.
+    pub fn load(&self, global: &GlobalOpts) -> anyhow::Result<Loaded> {
+        let cache: Option<&Path> = self.cache.as_deref();
+        Ok(pipeline::load(&self.pipeline, cache, plan_options(global))?)
+    }
+}
+
+/// The Slurm jobs submitted for the plan, by key: job id, state (with the log's tail when it
+/// failed), log.
+fn jobs(loaded: &Loaded) -> BTreeMap<crate::cache::Key, (u64, String, PathBuf)> {
+    let subs = slurm::submitted(&loaded.store, &loaded.plan);
+    if subs.is_empty() {
+        return BTreeMap::new();
+    }
+    match SlurmClient::from_env().and_then(|c| slurm::states(&c, &subs)) {
+        Ok(v) => v
+            .into_iter()
+            .map(|(s, st, tail)| {
+                let what = match (&st, tail) {
+                    (JobState::Failed { .. }, Some(t)) => format!("{st:?}; log tail:\n{t}"),
+                    _ => format!("{st:?}"),
+                };
+                (s.key, (s.job, what, s.log))
+            })
+            .collect(),
+        Err(e) => {
+            println!("note: jobs were submitted to Slurm but their states are unknown: {e}");
+            BTreeMap::new()
+        }
+    }
+}
+
+/// `l2tww status`.
+pub fn run(a: PipelineArgs, global: &GlobalOpts) -> anyhow::Result<ExitCode> {
+    let loaded = a.load(global)?;
+    let (plan, store) = (&loaded.plan, &loaded.store);
+    let jobs = jobs(&loaded);
+    let (mut fresh, mut stale) = (0, 0);
+    for inst in &plan.instances {
+        match freshness(plan, store, inst, false, Verify::Fast)? {
+            Freshness::Fresh(_) => {
+                fresh += 1;
+                println!("fresh  {}", inst.name);
+            }
+            Freshness::Stale(why) => {
+                stale += 1;
+                println!("stale  {}", inst.name);
+                for w in why {
+                    println!("         {w}");
+                }
+                for m in inst.missing() {
+                    println!("         reads {}, which does not exist", m.path.display());
+                }
+                if let Some((job, state, log)) = jobs.get(&inst.key) {
+                    println!("         slurm job {job}: {state} (log: {})", log.display());
+                }
+            }
+        }
+    }
+    println!("{}: {fresh} fresh, {stale} stale", plan.spec.name);
+    Ok(ExitCode::SUCCESS)
+}
