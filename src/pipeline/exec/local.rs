@@ -82,7 +82,11 @@ pub fn run(plan: &Plan, store: &Store, schedule: &mut Schedule, opts: &LocalOpti
                 ok
             })
             .collect();
-        let grants = budget.grant(startable.len());
+        let numeric: Vec<bool> = startable
+            .iter()
+            .map(|&i| plan.instance(i).kind.uses_device())
+            .collect();
+        let grants = budget.grant(&numeric);
         let tried = !grants.is_empty();
         for (i, threads) in startable.into_iter().zip(grants) {
             let inst = plan.instance(i);
