@@ -26,7 +26,7 @@ BIN_DEBUG := $(CARGO_TARGET_DIR)/debug/l2tww
 BIN_RELEASE := $(CARGO_TARGET_DIR)/release/l2tww
 REFERENCE ?= ../shared/reference
 
-.PHONY: help venv build release test test-slurm conformance fashion-mnist limited-data multi-source clean-venv
+.PHONY: help install venv build release test test-slurm conformance fashion-mnist limited-data multi-source clean-venv
 
 help:
 	@echo "make limited-data   run the low-sample transfer study (installs what it needs)"
@@ -40,20 +40,26 @@ $(TORCH_STAMP):
 	mkdir -p $(CACHE)
 	[ -x $(VENV)/bin/python ] || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check torch==$(TORCH_VERSION)
-	$(VENV)/bin/python -c "import torch; assert torch.__version__.split('+')[0] == '$(TORCH_VERSION)'"
+	$(VENV)/bin/python -W ignore -c "import torch; assert torch.__version__.split('+')[0] == '$(TORCH_VERSION)'"
 	touch $@
 
 venv: $(TORCH_STAMP)
 
 build: venv
-	cargo build
+	@cargo build
 
 release: venv
-	cargo build --release
+	@cargo build --release
 
 # Tests run in parallel, one libtorch thread each: two cores, no oversubscription (OpenMP threads
 # spinning against each other make tiny trainings several times slower).
 test: venv
+	@if ! command -v chromium >/dev/null && command -v apt-get >/dev/null; then
+	  echo "==> installing Debian's chromium (the report page's browser test)"
+	  { $(SUDO_N) apt-get install -y -qq chromium >/dev/null 2>&1 \
+	    || { $(SUDO_N) apt-get update -qq && $(SUDO_N) apt-get install -y -qq chromium >/dev/null 2>&1; }; } \
+	    || echo "note: chromium could not be installed; the page's browser test will be skipped"
+	fi
 	OMP_NUM_THREADS=1 cargo test
 	if [ -d $(REFERENCE) ]; then
 	  $(BIN_DEBUG) conformance $(REFERENCE)
@@ -64,7 +70,7 @@ test: venv
 # The Slurm client against a real single-node cluster in a temporary folder (Debian's
 # slurm-wlm and munge are installed when missing); the cluster is stopped whatever happens.
 test-slurm: venv
-	dir=$$(mktemp -d /tmp/l2tww-slurm.XXXXXX)
+	@dir=$$(mktemp -d /tmp/l2tww-slurm.XXXXXX)
 	trap 'tests/slurm/cluster.sh stop "$$dir" >/dev/null 2>&1 || true' EXIT
 	start=$$(date +%s)
 	tests/slurm/cluster.sh start "$$dir"
@@ -79,16 +85,18 @@ test-slurm: venv
 	echo "test-slurm: passed in $$(( $$(date +%s) - start )) s"
 
 conformance: build
-	$(BIN_DEBUG) conformance $(REFERENCE)
+	@$(BIN_DEBUG) conformance $(REFERENCE)
 
 # Fashion-MNIST comes from Debian's package; the studies install it when it is missing.
 FASHION_MNIST := /usr/share/datasets/fashion-mnist
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# Without a password prompt (the test target must not wait on one).
+SUDO_N := $(shell [ "$$(id -u)" = 0 ] || echo sudo -n)
 # Parallel stages: every core (nproc alone would follow OMP_NUM_THREADS).
 JOBS ?= $(shell env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc)
 
 fashion-mnist:
-	if [ ! -d $(FASHION_MNIST) ]; then
+	@if [ ! -d $(FASHION_MNIST) ]; then
 	  echo "==> installing dataset-fashion-mnist (Debian package)"
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq dataset-fashion-mnist
 	fi
@@ -96,7 +104,7 @@ fashion-mnist:
 # The low-sample study: with PROFILE=auto the paper's sizes and settings where the device is a
 # GPU (pipelines/limited-data-paper.yaml), the CPU-sized study elsewhere (limited-data.yaml).
 limited-data: build fashion-mnist
-	profile=$(PROFILE)
+	@profile=$(PROFILE)
 	if [ "$$profile" = auto ]; then
 	  case "$$($(BIN_DEBUG) --device $(DEVICE) info --device-only)" in
 	    cuda*) profile=paper ;;
@@ -112,7 +120,14 @@ limited-data: build fashion-mnist
 	$(BIN_DEBUG) --device $(DEVICE) run $$study -j $(JOBS)
 
 multi-source: build fashion-mnist
-	$(BIN_DEBUG) --device $(DEVICE) run pipelines/multi-source.yaml -j $(JOBS)
+	@$(BIN_DEBUG) --device $(DEVICE) run pipelines/multi-source.yaml -j $(JOBS)
+
+# Puts `l2tww` on the PATH: a link to the build in $(PREFIX)/bin (~/.local/bin by default).
+PREFIX ?= $(HOME)/.local
+install: build
+	@mkdir -p $(PREFIX)/bin
+	ln -sf $(BIN_DEBUG) $(PREFIX)/bin/l2tww
+	echo "l2tww -> $(BIN_DEBUG) in $(PREFIX)/bin$$(case ":$$PATH:" in *":$(PREFIX)/bin:"*) ;; *) echo ' (not on your PATH: add it)';; esac)"
 
 clean-venv:
-	rm -rf $(VENV)
+	@rm -rf $(VENV)

@@ -91,9 +91,9 @@ pub enum Error {
     /// A loss term that stopped being finite during training.
     #[error("the loss term `{term}` is not finite ({value}) at epoch {epoch}, iteration {iteration}; lower the learning rate or β, or check the inputs")]
     NonFinite {
-        /// The epoch (0-based).
+        /// The epoch, counted from 1.
         epoch: usize,
-        /// The iteration within the epoch (0-based).
+        /// The iteration within the epoch, counted from 1.
         iteration: usize,
         /// Which term (`ce`, `wfm`, …).
         term: String,

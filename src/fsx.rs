@@ -45,17 +45,52 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     persist(tmp, path)
 }
 
-/// Renames a finished temporary file to `path`, readable by all (temporary files are created
-/// owner-only).
+/// Renames a finished temporary file to `path`, with the permissions a plain `File::create`
+/// would give it under the user's umask (temporary files are created owner-only, and a cache
+/// shared by a group or a Slurm cluster's nodes must be readable as the user's umask says).
 pub fn persist(tmp: tempfile::NamedTempFile, path: &Path) -> Result<()> {
+    as_umask_allows(tmp.path())?;
+    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    Ok(())
+}
+
+/// Gives the file or folder at `path` the mode a new one would get under the user's umask
+/// (0666 or 0777 less the umask): for folders and files made by `tempfile`, which are
+/// owner-only, before they are renamed into place.
+pub fn as_umask_allows(path: &Path) -> Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644))
-            .map_err(|e| Error::io(tmp.path(), e))?;
+        let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+        let full = if meta.is_dir() { 0o777 } else { 0o666 };
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(full & !umask()))
+            .map_err(|e| Error::io(path, e))?;
     }
-    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
     Ok(())
+}
+
+/// The process's umask, read once (from `/proc/self/status` where there is one, which leaves the
+/// mask untouched; elsewhere by setting and restoring it, before any other thread writes files).
+#[cfg(unix)]
+pub fn umask() -> u32 {
+    static MASK: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *MASK.get_or_init(|| {
+        let from_proc = std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find_map(|l| l.strip_prefix("Umask:"))
+                    .and_then(|v| u32::from_str_radix(v.trim(), 8).ok())
+            });
+        from_proc.unwrap_or_else(|| {
+            // SAFETY: umask only swaps the process's file-mode mask; it is restored at once.
+            unsafe {
+                let old = libc::umask(0o022);
+                libc::umask(old);
+                old as u32
+            }
+        })
+    })
 }
 
 /// The folder that holds `path` (`.` for a bare file name).

@@ -13,6 +13,7 @@ pub mod cli;
 pub mod data;
 pub mod device;
 pub mod error;
+pub mod font;
 pub mod fsx;
 pub mod models;
 pub mod pipeline;

@@ -40,6 +40,7 @@ impl Store {
             .tempdir_in(&tmp)
             .map_err(|e| Error::io(&tmp, e))?
             .keep();
+        fsx::as_umask_allows(&dir)?;
         let mut staging = Staging {
             store: self.clone(),
             key: *key,
@@ -69,6 +70,21 @@ impl Store {
             }
         }
         Ok(removed)
+    }
+
+    /// Whether a live process is computing `key` now (a staging folder for it whose owner
+    /// still holds its lock).
+    pub fn is_being_computed(&self, key: &Key) -> bool {
+        let prefix = format!("stage-{key}-");
+        fsx::read_dir_sorted(&self.tmp_dir())
+            .unwrap_or_default()
+            .iter()
+            .filter(|d| {
+                d.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with(&prefix))
+            })
+            .any(|d| !owner_is_gone(d) && d.join(OWNER_FILE).exists())
     }
 }
 

@@ -12,6 +12,7 @@ mod info;
 mod inspect;
 mod models;
 mod run;
+mod runs;
 mod show;
 mod stats;
 mod status;
@@ -68,6 +69,8 @@ pub enum Command {
     Data(data::DataArgs),
     /// Run a pipeline: every stale stage, in dependency order, cached by content.
     Run(run::RunArgs),
+    /// The experiments table: every training instance with its labels, differing parameters, metrics, time and state.
+    Runs(runs::RunsArgs),
     /// Say which stages of a pipeline are fresh or stale, and why.
     Status(status::PipelineArgs),
     /// Show a pipeline's stage graph.
@@ -96,6 +99,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Info(a) => info::run(a, &cli.global),
         Command::Data(a) => data::run(a),
         Command::Run(a) => run::run(a, &cli.global),
+        Command::Runs(a) => runs::run(a, &cli.global),
         Command::Status(a) => status::run(a, &cli.global),
         Command::Dag(a) => dag::run(a, &cli.global),
         Command::Show(a) => show::run(a, &cli.global),

@@ -42,7 +42,7 @@ impl Listener for Progress {
             (self.loss, self.acc, self.n) = (0.0, 0.0, 0.0);
             bar.set_length(of as u64);
             bar.set_position(0);
-            bar.set_prefix(epoch.to_string());
+            bar.set_prefix((epoch + 1).to_string());
         }
         self.loss += loss;
         self.acc += acc;
@@ -58,9 +58,14 @@ impl Listener for Progress {
     fn epoch(&mut self, r: &EpochRecord, of: usize) {
         let line = r.line(of);
         match &self.bar {
-            Some(b) => b.println(line),
-            None => println!("{line}"),
+            // A hidden bar (output not a terminal: nohup, tee, CI logs) drops `println`.
+            Some(b) if !b.is_hidden() => b.println(line),
+            _ => println!("{line}"),
         }
+    }
+
+    fn resumed(&mut self, done: usize, of: usize) {
+        println!("{}", crate::transfer::engine::resumed_line(done, of));
     }
 }
 
@@ -78,9 +83,12 @@ pub fn run(args: TrainArgs, global: &GlobalOpts) -> anyhow::Result<ExitCode> {
     if let Some(b) = &progress.bar {
         b.finish_and_clear();
     }
+    for line in summary.lambda_lines() {
+        println!("{line}");
+    }
     println!(
         "{}: test accuracy {:.2}% at the best validation epoch {} (val {:.2}%); seed {}; results in {}",
-        summary.method, summary.test_acc, summary.best_epoch + 1, summary.best_val_acc, summary.seed, cfg.out.display()
+        summary.method, summary.test_acc, summary.best_epoch, summary.best_val_acc, summary.seed, cfg.out.display()
     );
     Ok(ExitCode::SUCCESS)
 }

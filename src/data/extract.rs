@@ -53,6 +53,7 @@ pub fn extract(archive: &Path, dest: &Path) -> Result<()> {
         extract_tar(archive, reader, tmp.path())?;
     }
     let done = tmp.keep();
+    fsx::as_umask_allows(&done)?;
     std::fs::rename(&done, dest).map_err(|e| {
         let _ = std::fs::remove_dir_all(&done);
         Error::io(dest, e)

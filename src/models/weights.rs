@@ -239,8 +239,7 @@ pub fn save_tensors(
     let meta: HashMap<String, String> = metadata.clone().into_iter().collect();
     safetensors::serialize_to_file(views, Some(meta), tmp.path())
         .map_err(|e| Error::bad_file(path, format!("cannot write: {e}")))?;
-    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
-    Ok(())
+    crate::fsx::persist(tmp, path)
 }
 
 /// Saves every variable of `vs` under its path name.

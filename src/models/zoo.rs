@@ -24,6 +24,7 @@ pub enum Arch {
 
 /// Every architecture name the zoo knows.
 pub const ARCH_NAMES: &[&str] = &[
+    "resnet8",
     "resnet20",
     "resnet32",
     "resnet44",

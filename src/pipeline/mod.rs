@@ -16,6 +16,7 @@ pub mod merge;
 pub mod names;
 pub mod plan;
 pub mod results;
+pub mod runs;
 pub mod settings;
 pub mod spec;
 pub mod stages;

@@ -1,5 +1,6 @@
 //! A minimal CSV writer (RFC 4180 quoting) for the report's tidy tables; numbers are written
-//! with Rust's shortest round-trip formatting so that they parse back to the same `f64`.
+//! to 12 significant digits, far below any measured spread, so that a mean of accuracies reads
+//! `50.7`, not the float noise `50.699999999999996`.
 
 /// Builds CSV text row by row.
 #[derive(Debug, Default)]
@@ -37,10 +38,16 @@ pub fn quote(field: &str) -> String {
     }
 }
 
-/// A number for CSV: empty when absent or not finite.
+/// A number for CSV, to 12 significant digits (the shortest text of that rounding): empty
+/// when absent or not finite.
 pub fn number(v: Option<f64>) -> String {
     match v {
-        Some(x) if x.is_finite() => format!("{x}"),
+        Some(x) if x.is_finite() => {
+            let rounded: f64 = format!("{x:.11e}")
+                .parse()
+                .expect("a formatted float parses");
+            format!("{rounded}")
+        }
         _ => String::new(),
     }
 }
@@ -57,9 +64,12 @@ mod tests {
     }
 
     #[test]
-    fn numbers_round_trip_and_missing_ones_are_empty() {
-        let x = 0.1 + 0.2;
-        assert_eq!(number(Some(x)).parse::<f64>().unwrap(), x);
+    fn numbers_carry_no_float_noise_and_missing_ones_are_empty() {
+        assert_eq!(number(Some((50.1 + 51.0 + 51.0) / 3.0)), "50.7");
+        assert_eq!(number(Some(0.1 + 0.2)), "0.3");
+        assert_eq!(number(Some(1.0 / 3.0)), "0.333333333333");
+        assert_eq!(number(Some(-1234.5)), "-1234.5");
+        assert_eq!(number(Some(2.5e-9)), "0.0000000025");
         assert_eq!(number(None), "");
         assert_eq!(number(Some(f64::NAN)), "");
     }

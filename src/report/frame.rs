@@ -146,6 +146,7 @@ pub(crate) mod tests {
                     .map(|(k, v)| (k.to_string(), v.to_string()))
                     .collect(),
                 dir: PathBuf::from("/runs/x"),
+                provenance: Default::default(),
             },
             summary: RunSummary::from_epochs("scratch", 0, "cpu", vec![epoch.clone(), epoch]),
         }

@@ -2,7 +2,8 @@
 //! `metrics.parquet`, labelled with its sweep coordinates) to a mean ± std table in Markdown and
 //! CSV, the paired differences against a baseline with their 95 % intervals, how far the
 //! meta-networks moved, an optional LogME ranking, and PNG plots (accuracy and the paired
-//! differences against the sweep's x, λ and the entropy of w over the epochs).
+//! differences against the sweep's x, learning curves, λ and the entropy of w over the epochs),
+//! all of it also in one self-contained `index.html` with each run's provenance.
 //!
 //! [`render`] is what the pipeline calls; [`write_report`] is the table part alone. The module
 //! imports only `error`, `fsx` and the record schema in `transfer::record`: never the pipeline,
@@ -11,6 +12,7 @@
 pub mod comparison;
 pub mod csv;
 pub mod frame;
+pub mod html;
 pub mod logme;
 pub mod markdown;
 pub mod movement;
@@ -37,4 +39,8 @@ pub struct RunRef {
     pub labels: BTreeMap<String, String>,
     /// The folder with `summary.json` and `metrics.parquet`.
     pub dir: PathBuf,
+    /// Where the run came from, for the page's provenance table (`instance`, `key`, `l2tww`,
+    /// `torch`, `device`, `threads`, `started`, `seconds`; any may be absent).
+    #[serde(default)]
+    pub provenance: BTreeMap<String, String>,
 }

@@ -109,6 +109,9 @@ pub enum BaselineSpec {
     /// Label values.
     #[serde(deserialize_with = "scalar_map_plain")]
     Labels(BTreeMap<String, String>),
+    /// Several baselines, each with its own paired table (`[scratch, fm-all-to-all]`); the
+    /// first is the one `paired.png` draws.
+    List(Vec<BaselineSpec>),
 }
 
 impl BaselineSpec {
@@ -125,7 +128,30 @@ impl BaselineSpec {
                 )),
             },
             BaselineSpec::Labels(m) => Ok(Some(m.clone())),
+            BaselineSpec::List(list) => Ok(Self::resolve_all_of(list, cols)?.into_iter().next()),
         }
+    }
+
+    /// Every baseline as label values, in the order written (none for `none`).
+    pub fn resolve_all(&self, cols: &[String]) -> Result<Vec<BTreeMap<String, String>>, String> {
+        match self {
+            BaselineSpec::List(list) => Self::resolve_all_of(list, cols),
+            one => Ok(one.resolve(cols)?.into_iter().collect()),
+        }
+    }
+
+    fn resolve_all_of(
+        list: &[BaselineSpec],
+        cols: &[String],
+    ) -> Result<Vec<BTreeMap<String, String>>, String> {
+        let mut out = Vec::new();
+        for b in list {
+            if matches!(b, BaselineSpec::List(_)) {
+                return Err("a baseline list holds values or label maps, not lists".into());
+            }
+            out.extend(b.resolve(cols)?);
+        }
+        Ok(out)
     }
 }
 
@@ -235,6 +261,15 @@ mod tests {
         let two = vec!["a".to_string(), "b".to_string()];
         let spec: ReportSpec = serde_yaml_ng::from_str("baseline: fm").unwrap();
         assert!(spec.baseline.unwrap().resolve(&two).is_err());
+        let spec: ReportSpec =
+            serde_yaml_ng::from_str("baseline: [scratch, {method: fm}]").unwrap();
+        let all = spec.baseline.unwrap().resolve_all(&cols).unwrap();
+        assert_eq!(
+            all.iter().map(|b| b["method"].as_str()).collect::<Vec<_>>(),
+            ["scratch", "fm"]
+        );
+        let spec: ReportSpec = serde_yaml_ng::from_str("baseline: [[scratch]]").unwrap();
+        assert!(spec.baseline.unwrap().resolve_all(&cols).is_err());
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Writing a report into a folder, every file atomically: `<name>.md` (the table, the paired
 //! differences against the baseline, the meta-networks' movement, the LogME ranking and the
 //! plots when there are some), `<name>.csv` (tidy: one row per cell), `<name>-paired.csv`,
-//! `<name>-meta.csv`, `runs.csv` (one row per run), `logme.csv`, and the PNG plots.
+//! `<name>-meta.csv`, `runs.csv` (one row per run), `logme.csv`, the PNG plots, and `index.html`
+//! (all of it on one self-contained page).
 
 use crate::error::{Error, Result};
 use crate::fsx;
@@ -87,7 +88,11 @@ pub fn render(
     }
     let md = dir.join(format!("{name}.md"));
     fsx::write_atomic(&md, markdown.as_bytes())?;
+    let page = dir.join("index.html");
+    let html = crate::report::html::index_html(name, &markdown, dir, &loaded)?;
+    fsx::write_atomic(&page, html.as_bytes())?;
     files.insert(0, md);
+    files.push(page);
     Ok(Rendered {
         markdown,
         files,
@@ -113,16 +118,27 @@ fn tables(
     let cells = dir.join(format!("{name}.csv"));
     fsx::write_atomic(&cells, cells_csv(&p).as_bytes())?;
     files.push(cells);
-    if let Some(baseline) = baseline_of(runs, spec)? {
+    let mut paired_rows = String::new();
+    for baseline in baselines_of(runs, spec)? {
         let pd = paired(runs, spec, &baseline)?;
         // Only baseline runs: nothing to compare.
         if !pd.cells.is_empty() || pd.unpaired > 0 {
             markdown.push('\n');
             markdown.push_str(&paired_markdown(&pd));
-            let path = dir.join(format!("{name}-paired.csv"));
-            fsx::write_atomic(&path, paired_csv(&pd).as_bytes())?;
-            files.push(path);
+            let csv = paired_csv(&pd);
+            // One header, then every baseline's rows (the `baseline` column tells them apart).
+            let skip = if paired_rows.is_empty() {
+                0
+            } else {
+                csv.find('\n').map_or(0, |i| i + 1)
+            };
+            paired_rows.push_str(&csv[skip..]);
         }
+    }
+    if !paired_rows.is_empty() {
+        let path = dir.join(format!("{name}-paired.csv"));
+        fsx::write_atomic(&path, paired_rows.as_bytes())?;
+        files.push(path);
     }
     let moved = movement(runs, spec)?;
     if !moved.is_empty() {
@@ -155,12 +171,19 @@ fn tables(
     Ok((markdown, files))
 }
 
-/// The baseline of the paired table: the one the spec names, or `scratch` of its one column
-/// label when some run has it; None for `baseline: none` or when there is none to take.
+/// The baseline of the paired table (the first, where the spec names several): the one the
+/// spec names, or `scratch` of its one column label when some run has it; None for
+/// `baseline: none` or when there is none to take.
 pub fn baseline_of(runs: &[Run], spec: &TableSpec) -> Result<Option<Baseline>> {
+    Ok(baselines_of(runs, spec)?.into_iter().next())
+}
+
+/// Every baseline of the paired tables, in the order the spec names them (the default
+/// `scratch` when it names none).
+pub fn baselines_of(runs: &[Run], spec: &TableSpec) -> Result<Vec<Baseline>> {
     match &spec.baseline {
-        None => Ok(default_baseline(runs, spec)),
-        Some(b) => b.resolve(&spec.cols).map_err(Error::Invalid),
+        None => Ok(default_baseline(runs, spec).into_iter().collect()),
+        Some(b) => b.resolve_all(&spec.cols).map_err(Error::Invalid),
     }
 }
 
@@ -171,10 +194,10 @@ fn check_name(name: &str) -> Result<()> {
         && name
             .chars()
             .all(|c| c.is_alphanumeric() || "-_.".contains(c));
-    if !plain || name == "runs" || name == "logme" {
+    if !plain || name == "runs" || name == "logme" || name == "index" {
         return Err(Error::Invalid(format!(
             "the report name `{name}` must be a plain file name (letters, digits, - _ .), \
-             other than `runs` and `logme`"
+             other than `runs`, `logme` and `index`"
         )));
     }
     Ok(())
@@ -231,7 +254,7 @@ mod tests {
 
     #[test]
     fn report_names_that_would_escape_the_folder_or_clash_are_refused() {
-        for bad in ["", "../x", "a/b", ".hidden", "runs", "logme"] {
+        for bad in ["", "../x", "a/b", ".hidden", "runs", "logme", "index"] {
             assert!(check_name(bad).is_err(), "{bad}");
         }
         assert!(check_name("table-1_v2.final").is_ok());

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 /// The column names of `metrics.parquet`, in one place for its writer (`transfer::metrics`),
 /// the method statistics that become columns, and its readers (the report's curves and plots).
 pub mod columns {
-    /// The epoch (0-based).
+    /// The epoch, counted from 1.
     pub const EPOCH: &str = "epoch";
     /// The epoch's learning rate.
     pub const LR: &str = "lr";
@@ -25,7 +25,9 @@ pub mod columns {
     pub const SECONDS: &str = "seconds";
     /// Prefix of each loss term's column (`term.ce`).
     pub const TERM: &str = "term.";
-    /// Prefix of each pair's mean λ (`lambda.s0.4-0`).
+    /// Prefix of each pair's mean λ: `lambda.s<k>.<m>-<n>` is the pair of source `k` (its place
+    /// in `sources`, from 0), that source's tap `m` and the target's tap `n` (taps numbered from
+    /// 0 as `l2tww models ARCH` lists them), e.g. `lambda.s0.4-0`.
     pub const LAMBDA: &str = "lambda.";
     /// Prefix of each pair's mean entropy of w (`entropy.s0.4-0`).
     pub const ENTROPY: &str = "entropy.";
@@ -40,7 +42,8 @@ pub mod columns {
 /// One epoch of a run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EpochRecord {
-    /// Epoch number (0-based).
+    /// Epoch number, counted from 1 as everywhere people read it (console, `summary.json`,
+    /// `metrics.parquet`, plots, errors).
     pub epoch: usize,
     /// Learning rate of the epoch.
     pub lr: f64,
@@ -71,12 +74,7 @@ impl EpochRecord {
             .map_or(String::new(), |t| format!("  test {t:.2}%"));
         format!(
             "epoch {:>3}/{of}  lr {:.4}  loss {:.4}  train {:.2}%  val {:.2}%{test}  {:.1}s",
-            self.epoch + 1,
-            self.lr,
-            self.train_loss,
-            self.train_acc,
-            self.val_acc,
-            self.seconds
+            self.epoch, self.lr, self.train_loss, self.train_acc, self.val_acc, self.seconds
         )
     }
 }
@@ -88,7 +86,7 @@ pub struct RunSummary {
     pub method: String,
     /// Seed of the run.
     pub seed: u64,
-    /// Epoch with the best validation accuracy (the first of equals).
+    /// Epoch with the best validation accuracy (the first of equals), counted from 1.
     pub best_epoch: usize,
     /// Best validation accuracy (%).
     pub best_val_acc: f64,
@@ -184,6 +182,35 @@ impl RunSummary {
     pub fn final_movement(&self) -> Option<MetaMovement> {
         meta_movement(&self.initial_stats, &self.epochs.last()?.stats)
     }
+
+    /// The learned λ of every pair after the last epoch, beside its value before training, as
+    /// lines for people (empty for methods without λ).
+    pub fn lambda_lines(&self) -> Vec<String> {
+        let Some(last) = self.epochs.last() else {
+            return Vec::new();
+        };
+        let pairs: Vec<(&str, f64)> = last
+            .stats
+            .iter()
+            .filter_map(|(k, v)| Some((k.strip_prefix(columns::LAMBDA)?, *v)))
+            .collect();
+        if pairs.is_empty() {
+            return Vec::new();
+        }
+        let mut out = vec![
+            "λ per pair after the last epoch (s<k>.<m>-<n>: source k, its tap m → target tap n; \
+             `l2tww models ARCH` lists the taps):"
+                .to_string(),
+        ];
+        for (pair, v) in pairs {
+            let start = self
+                .initial_stats
+                .get(&format!("{}{pair}", columns::LAMBDA))
+                .map_or(String::new(), |s| format!("  (before training {s:.4})"));
+            out.push(format!("  {pair:<10} {v:.4}{start}"));
+        }
+        out
+    }
 }
 
 #[cfg(test)]
@@ -205,21 +232,44 @@ mod tests {
     }
 
     #[test]
+    fn the_learned_lambdas_are_listed_per_pair_beside_their_start() {
+        let mut last = epoch(2, 50.0, 50.0);
+        last.stats.insert("lambda.s0.2-1".into(), 0.75);
+        last.stats.insert("lambda.s1.0-4".into(), 1.25);
+        last.stats.insert("entropy.s0.2-1".into(), 3.0);
+        let mut s = RunSummary::from_epochs("l2t-ww", 0, "cpu", vec![epoch(1, 40.0, 40.0), last]);
+        s.initial_stats.insert("lambda.s0.2-1".into(), 1.0);
+        let lines = s.lambda_lines();
+        assert_eq!(lines.len(), 3, "{lines:?}");
+        assert!(
+            lines[1].contains("s0.2-1") && lines[1].contains("0.7500"),
+            "{lines:?}"
+        );
+        assert!(lines[1].contains("before training 1.0000"), "{lines:?}");
+        assert!(
+            lines[2].contains("s1.0-4") && lines[2].contains("1.2500"),
+            "{lines:?}"
+        );
+        let plain = RunSummary::from_epochs("scratch", 0, "cpu", vec![epoch(1, 40.0, 40.0)]);
+        assert!(plain.lambda_lines().is_empty());
+    }
+
+    #[test]
     fn the_result_is_the_test_accuracy_at_the_first_best_validation_epoch() {
         let s = RunSummary::from_epochs(
             "scratch",
             0,
             "cpu",
             vec![
-                epoch(0, 40.0, 41.0),
-                epoch(1, 60.0, 55.0),
-                epoch(2, 60.0, 70.0),
-                epoch(3, 50.0, 72.0),
+                epoch(1, 40.0, 41.0),
+                epoch(2, 60.0, 55.0),
+                epoch(3, 60.0, 70.0),
+                epoch(4, 50.0, 72.0),
             ],
         );
         assert_eq!(
             (s.best_epoch, s.test_acc, s.final_test_acc),
-            (1, 55.0, 72.0)
+            (2, 55.0, 72.0)
         );
     }
 

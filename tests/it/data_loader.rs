@@ -232,8 +232,18 @@ fn the_data_commands_prepare_subset_and_show_and_bad_input_exits_2() {
         r.status.success() && stdout.contains("30 rows, 10 classes"),
         "{stdout}"
     );
-    let grid = image::open(&png).unwrap();
-    assert_eq!((grid.width(), grid.height()), (8 * 48, 10 * 48));
+    let grid = image::open(&png).unwrap().to_rgb8();
+    // 8 images of 48 px per class, one row per class, after a margin with the class labels.
+    assert_eq!(grid.height(), 10 * 48);
+    assert!(grid.width() > 8 * 48, "no label margin: {}", grid.width());
+    let margin = grid.width() - 8 * 48;
+    for row in 0..10 {
+        let inked = (0..margin)
+            .flat_map(|x| (row * 48..(row + 1) * 48).map(move |y| (x, y)))
+            .filter(|&(x, y)| grid.get_pixel(x, y).0.iter().all(|&c| c < 128))
+            .count();
+        assert!(inked > 20, "class {row} has no label ({inked} dark pixels)");
+    }
     // a truncated file: exit 2, the file named, no output folder
     std::fs::write(
         m.join("t10k-labels-idx1-ubyte.gz"),

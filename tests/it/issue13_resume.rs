@@ -47,4 +47,16 @@ fn issue13_a_training_killed_under_one_thread_count_resumes_under_another() {
         !log.contains("epoch   1/8"),
         "the run started over instead of resuming:\n{log}"
     );
+    // It says so, and from which epoch.
+    let said = log
+        .lines()
+        .find(|l| l.starts_with("resumed from the checkpoint after epoch "))
+        .unwrap_or_else(|| panic!("no resume line:\n{log}"));
+    let done: usize = said["resumed from the checkpoint after epoch ".len()..]
+        .split('/')
+        .next()
+        .and_then(|d| d.parse().ok())
+        .unwrap();
+    assert!((1..8).contains(&done), "{said}");
+    assert!(log.contains(&format!("epoch {:>3}/8", done + 1)), "{log}");
 }

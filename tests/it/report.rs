@@ -70,11 +70,12 @@ fn write_run(root: &Path, per_class: u32, method: &str, seed: usize, stats: bool
             .map(|(k, v)| (k.to_string(), v))
             .collect(),
         dir,
+        provenance: Default::default(),
     }
 }
 
 /// The full sweep: 3 sizes × 2 methods × 3 seeds; λ statistics for l2t-ww only.
-fn sweep(root: &Path) -> Vec<RunRef> {
+pub fn sweep(root: &Path) -> Vec<RunRef> {
     let mut runs = Vec::new();
     for pc in PER_CLASS {
         for m in METHODS {
@@ -86,7 +87,7 @@ fn sweep(root: &Path) -> Vec<RunRef> {
     runs
 }
 
-fn spec() -> ReportSpec {
+pub fn spec() -> ReportSpec {
     serde_yaml_ng::from_str(
         "rows: [per_class]\ncols: [method]\nplot: {x: per_class, line: method}\n",
     )

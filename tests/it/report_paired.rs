@@ -58,6 +58,7 @@ fn write_run(root: &Path, size: u32, method: &str, seed: u32, acc: f64, shift: f
             .map(|(k, v)| (k.to_string(), v))
             .collect(),
         dir,
+        provenance: Default::default(),
     }
 }
 

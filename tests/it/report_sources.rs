@@ -47,6 +47,7 @@ fn write_run(root: &Path, sources: &str, seed: u64) -> RunRef {
             .map(|(k, v)| (k.to_string(), v))
             .collect(),
         dir,
+        provenance: Default::default(),
     }
 }
 

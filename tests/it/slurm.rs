@@ -196,7 +196,9 @@ fn slurm_a_pipeline_through_slurm_gives_the_local_table_and_recovers_from_a_kill
         return;
     };
     let conf = PathBuf::from(dir).join("slurm.conf");
-    let text = yaml(8, "[0]", 10).replace("method: [scratch, fm]", "method: [fm]");
+    // 40 per class: a target job of several seconds, so that it is still running when the test
+    // cancels it (at 10 per class it could finish between the poll and the cancel).
+    let text = yaml(8, "[0]", 40).replace("method: [scratch, fm]", "method: [fm]");
     let local = Project::new(&text);
     local.run();
     let local_table = std::fs::read_to_string(local.dir.path().join("results/p/table.md")).unwrap();
@@ -239,9 +241,12 @@ fn slurm_a_pipeline_through_slurm_gives_the_local_table_and_recovers_from_a_kill
         JobState::Running,
         "the target job ran too fast to be killed"
     );
-    std::thread::sleep(Duration::from_millis(1500));
     client.cancel(&[id]).unwrap();
-    wait_for(&client, id, |s| s.is_final());
+    assert_eq!(
+        wait_for(&client, id, |s| s.is_final()),
+        JobState::Cancelled,
+        "the target job finished before the cancel reached it"
+    );
     let status = crate::util::text(&slurm(&["status", "pipelines/p.yaml"])).0;
     assert!(
         status.contains("stale  target[") && status.contains(&format!("slurm job {target_job}")),

@@ -7,7 +7,7 @@
 //! ([`stage`]).
 
 pub mod checks;
-mod child;
+pub mod child;
 pub mod job;
 pub mod local;
 pub mod select;

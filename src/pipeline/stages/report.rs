@@ -107,22 +107,41 @@ impl StageKind for ReportStage {
         for k in p.order.keys() {
             l.name(&["order", k], k)?;
         }
-        match &p.baseline {
-            Some(BaselineSpec::Labels(m)) => {
-                for (k, v) in m {
-                    l.value(&["baseline", k], k, v)?;
-                }
-            }
-            Some(b @ BaselineSpec::Value(v)) if v != "none" => match b.resolve(&p.cols) {
-                Ok(Some(m)) => {
-                    for (k, v) in &m {
-                        l.value(&["baseline"], k, v)?;
+        let written: Vec<(Vec<String>, &BaselineSpec)> = match &p.baseline {
+            Some(BaselineSpec::List(list)) => list
+                .iter()
+                .enumerate()
+                .map(|(i, b)| (vec!["baseline".to_string(), i.to_string()], b))
+                .collect(),
+            Some(b) => vec![(vec!["baseline".to_string()], b)],
+            None => Vec::new(),
+        };
+        for (path, b) in written {
+            let at: Vec<&str> = path.iter().map(String::as_str).collect();
+            match b {
+                BaselineSpec::Labels(m) => {
+                    for (k, v) in m {
+                        let mut at = at.clone();
+                        at.push(k);
+                        l.value(&at, k, v)?;
                     }
                 }
-                Ok(None) => {}
-                Err(msg) => return Err(FieldError::at(&["baseline"], msg)),
-            },
-            _ => {}
+                BaselineSpec::Value(v) if v == "none" => {}
+                BaselineSpec::Value(_) => match b.resolve(&p.cols) {
+                    Ok(m) => {
+                        for (k, v) in m.iter().flatten() {
+                            l.value(&at, k, v)?;
+                        }
+                    }
+                    Err(msg) => return Err(FieldError::at(&at, msg)),
+                },
+                BaselineSpec::List(_) => {
+                    return Err(FieldError::at(
+                        &at,
+                        "a baseline list holds values or label maps, not lists",
+                    ))
+                }
+            }
         }
         if let Some(plot) = &p.plot {
             l.name(&["plot", "x"], &plot.x)?;
@@ -144,6 +163,7 @@ impl StageKind for ReportStage {
                     .map(|r| RunRef {
                         labels: r.labels.iter().cloned().collect(),
                         dir: r.dir.clone(),
+                        provenance: provenance(&r.instance, &r.dir),
                     })
                     .collect()
             })
@@ -171,4 +191,42 @@ impl StageKind for ReportStage {
             .collect();
         Ok(json!({"runs": runs.len(), "files": files}))
     }
+}
+
+/// Where a run came from, from its cache entry's `manifest.json` (beside its `out/` folder):
+/// instance, key, versions, device, threads, start time and wall time. What the manifest lacks
+/// is left out.
+fn provenance(instance: &str, out: &std::path::Path) -> std::collections::BTreeMap<String, String> {
+    let mut p = std::collections::BTreeMap::from([("instance".to_string(), instance.to_string())]);
+    let manifest = out
+        .parent()
+        .map(|e| e.join("manifest.json"))
+        .and_then(|m| std::fs::read_to_string(m).ok())
+        .and_then(|t| serde_json::from_str::<Value>(&t).ok());
+    let Some(m) = manifest else {
+        return p;
+    };
+    let text = |v: &Value| match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(match n.as_f64() {
+            Some(x) if x.fract() != 0.0 => format!("{x:.1}"),
+            _ => n.to_string(),
+        }),
+        _ => None,
+    };
+    let meta = &m["meta"];
+    for (k, v) in [
+        ("key", &m["key"]),
+        ("l2tww", &meta["versions"]["l2tww"]),
+        ("torch", &meta["versions"]["torch"]),
+        ("device", &meta["device"]),
+        ("threads", &meta["threads"]),
+        ("started", &meta["started"]),
+        ("seconds", &meta["seconds"]),
+    ] {
+        if let Some(t) = text(v) {
+            p.insert(k.to_string(), t);
+        }
+    }
+    p
 }

@@ -79,7 +79,8 @@ impl StageKind for TrainStage {
     const VERSION_NOTE: Option<&'static str> = Some(
         "trainings are recomputed: the default `cosine` schedule is now the paper's \
          (epoch e at lr·(1 + cos(πe/E))/2, never zero; the old one is `cosine-shifted`), \
-         and L2T-ww leaves the batch-norm statistics as the official loop does",
+         L2T-ww leaves the batch-norm statistics as the official loop does, and epochs count \
+         from 1 in summary.json and metrics.parquet",
     );
     const USES_DEVICE: bool = true;
 
@@ -206,6 +207,9 @@ impl StageKind for TrainStage {
             last: String::new(),
         };
         let summary = train_run(&cfg, job.exec.device, precision.kind(), &mut listener)?;
+        for line in summary.lambda_lines() {
+            println!("{line}");
+        }
         for f in ["summary.json", "metrics.parquet", "target.safetensors"] {
             let (from, to) = (ctx.work.join(f), ctx.out.join(f));
             std::fs::copy(&from, &to).map_err(|e| Error::io(&to, e))?;
@@ -253,6 +257,9 @@ impl Listener for Progress<'_> {
     fn epoch(&mut self, r: &EpochRecord, _of: usize) {
         self.last = format!(" | val {:.1}%", r.val_acc);
         println!("{}", r.line(self.epochs));
+    }
+    fn resumed(&mut self, done: usize, of: usize) {
+        println!("{}", crate::transfer::engine::resumed_line(done, of));
     }
 }
 

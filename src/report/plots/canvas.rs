@@ -1,36 +1,15 @@
-//! What every plot shares: the embedded font (DejaVu Sans, so that text renders without system
-//! fonts), the colour cycle, and drawing into an RGB buffer that is encoded as PNG (with the
+//! What every plot shares: the embedded font (from `crate::font`), the colour cycle, and drawing into an RGB buffer that is encoded as PNG (with the
 //! `image` crate) and written atomically.
 
 use crate::error::{Error, Result};
 use crate::fsx;
 use plotters::prelude::*;
-use plotters::style::FontStyle;
 use std::path::Path;
-use std::sync::OnceLock;
 
 /// Width and height of every plot (px).
 pub const SIZE: (u32, u32) = (900, 560);
 
-/// The family name the embedded font is registered under.
-pub const FONT: &str = "l2tww-sans";
-
-static FONT_BYTES: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
-
-/// Registers the embedded font with plotters (once per process).
-pub fn register_font() -> Result<()> {
-    static DONE: OnceLock<bool> = OnceLock::new();
-    let ok = *DONE.get_or_init(|| {
-        plotters::style::register_font(FONT, FontStyle::Normal, FONT_BYTES).is_ok()
-    });
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::Invalid(
-            "the embedded plot font does not load".into(),
-        ))
-    }
-}
+pub use crate::font::{font, register_font, FONT};
 
 /// The colour of series `i` (the "tab10" cycle).
 pub fn colour(i: usize) -> RGBColor {
@@ -75,11 +54,6 @@ where
 
 fn drawing(path: &Path, e: &dyn std::fmt::Display) -> Error {
     Error::bad_file(path, format!("drawing the plot: {e}"))
-}
-
-/// Text style of the embedded font at `size` px.
-pub fn font(size: u32) -> TextStyle<'static> {
-    (FONT, size).into_font().into()
 }
 
 /// A drawing error as text (for `?` inside drawing closures).

@@ -1,11 +1,13 @@
 //! The report's PNG plots: `accuracy.png` (value against a numeric label, a line per method),
 //! `paired.png` (the paired difference against the baseline, with its intervals) and
-//! `lambda.png` / `entropy.png` (the method statistics over the epochs). A plot without data is
-//! skipped with a note rather than drawn empty.
+//! `learning-*.png` (training loss and validation accuracy over the epochs per x value, a line
+//! per method with the seeds' spread) and `lambda.png` / `entropy.png` (λ and the entropy of w
+//! per pair over the epochs). A plot without data is skipped with a note rather than drawn empty.
 
 pub mod accuracy;
 pub mod canvas;
 pub mod curves;
+pub mod learning;
 pub mod paired;
 
 use crate::error::Result;
@@ -38,6 +40,8 @@ pub fn draw_plots(dir: &Path, runs: &[Run], spec: &ReportSpec, plot: &PlotSpec) 
     let path = dir.join("accuracy.png");
     accuracy::accuracy_png(&path, &p, &plot.x, &plot.line)?;
     out.files.push(path);
+    out.files
+        .extend(learning::learning_pngs(dir, runs, &p, &plot.x, &plot.line)?);
     match baseline_of(runs, &table)? {
         Some(baseline) => {
             let pd = paired(runs, &table, &baseline)?;

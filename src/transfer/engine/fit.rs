@@ -37,6 +37,17 @@ pub trait Listener {
     fn batch(&mut self, _epoch: usize, _iteration: usize, _of: usize, _loss: f64, _acc: f64) {}
     /// After each epoch.
     fn epoch(&mut self, _record: &EpochRecord, _of: usize) {}
+    /// Once, before the first epoch of a run continued from its checkpoint: `done` epochs of
+    /// `of` were trained before.
+    fn resumed(&mut self, _done: usize, _of: usize) {}
+}
+
+/// What a training continued from its checkpoint says first.
+pub fn resumed_line(done: usize, of: usize) -> String {
+    format!(
+        "resumed from the checkpoint after epoch {done}/{of}; continuing with epoch {}",
+        done + 1
+    )
 }
 
 /// A listener that ignores everything.
@@ -89,7 +100,7 @@ impl Trainer<'_> {
                 _ => {
                     return Err(crate::error::Error::Invalid(format!(
                         "the weights of the best validation epoch ({}) were not kept",
-                        progress.records[best].epoch + 1
+                        progress.records[best].epoch
                     )))
                 }
             };
@@ -127,6 +138,9 @@ impl Trainer<'_> {
                 }
             }
         };
+        if !progress.records.is_empty() {
+            listener.resumed(progress.records.len(), o.epochs);
+        }
         let device = self.target.vs.device();
         let mut ran = 0;
         for epoch in progress.records.len()..o.epochs {
@@ -172,7 +186,7 @@ impl Trainer<'_> {
             };
             let n = iters.max(1) as f64;
             let record = EpochRecord {
-                epoch,
+                epoch: epoch + 1,
                 lr: sgd.cfg.lr,
                 train_loss: loss_sum / n,
                 train_acc: 100.0 * correct as f64 / seen.max(1) as f64,

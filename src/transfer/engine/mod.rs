@@ -11,5 +11,5 @@ pub mod step;
 
 pub use batches::{Batch, BatchSource, TensorBatches};
 pub use config::{EvalConfig, OptimConfig, Schedule, TestEval};
-pub use fit::{Listener, Quiet, RunData, Trainer};
+pub use fit::{resumed_line, Listener, Quiet, RunData, Trainer};
 pub use method::{AfterStep, Method, StepContext};

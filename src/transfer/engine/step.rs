@@ -84,8 +84,8 @@ pub fn train_step(
         let v = f64::try_from(&t)?;
         if !v.is_finite() {
             return Err(Error::NonFinite {
-                epoch,
-                iteration,
+                epoch: epoch + 1,
+                iteration: iteration + 1,
                 term: name,
                 value: v,
             });
