@@ -26,7 +26,7 @@ mod write;
 
 pub use spec::{BaselineSpec, PlotSpec, ReportSpec, Value};
 pub use table::{Cell, Pivot, TableSpec};
-pub use write::{render, write_report, Rendered, ReportFiles};
+pub use write::{render, render_titled, write_report, Rendered, ReportFiles};
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

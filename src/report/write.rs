@@ -58,10 +58,22 @@ pub fn write_report(
 }
 
 /// The whole report: the tables of [`write_report`] and, with `spec.plot`, the plots, all
-/// referenced from `<name>.md`.
+/// referenced from `<name>.md` and on `index.html` (titled `name`).
 pub fn render(
     dir: &Path,
     name: &str,
+    runs: &[RunRef],
+    spec: &ReportSpec,
+    logme: &[(String, PathBuf)],
+) -> Result<Rendered> {
+    render_titled(dir, name, name, runs, spec, logme)
+}
+
+/// [`render`] with the page's title given (the pipeline's name and the report's, say).
+pub fn render_titled(
+    dir: &Path,
+    name: &str,
+    title: &str,
     runs: &[RunRef],
     spec: &ReportSpec,
     logme: &[(String, PathBuf)],
@@ -89,7 +101,7 @@ pub fn render(
     let md = dir.join(format!("{name}.md"));
     fsx::write_atomic(&md, markdown.as_bytes())?;
     let page = dir.join("index.html");
-    let html = crate::report::html::index_html(name, &markdown, dir, &loaded)?;
+    let html = crate::report::html::index_html(title, &markdown, dir, &loaded)?;
     fsx::write_atomic(&page, html.as_bytes())?;
     files.insert(0, md);
     files.push(page);

@@ -74,3 +74,30 @@ fn values_that_cannot_be_told_apart_are_an_error_with_a_position() {
     let (_, e) = text(&p.l2tww(&["run", "pipelines/p.yaml", "--dry-run"]));
     assert!(e.contains("the label `scratch`"), "{e}");
 }
+
+#[test]
+fn every_baseline_of_a_list_is_checked_at_dry_run_with_its_position() {
+    let good = TWO_FMS
+        .replace(
+            "METHODS",
+            "[scratch, fm, {fm: {pairs: all-to-all}, label: fm-all}]",
+        )
+        .replace(
+            "cols: method}",
+            "cols: method, baseline: [scratch, fm-all]}",
+        );
+    let p = Project::new(&good);
+    let out = p.l2tww(&["run", "pipelines/p.yaml", "--dry-run"]);
+    let (o, e) = text(&out);
+    assert!(out.status.success(), "{o}{e}");
+    p.write(&good.replace("baseline: [scratch, fm-all]", "baseline: [scratch, fm-al]"));
+    let out = p.l2tww(&["run", "pipelines/p.yaml", "--dry-run"]);
+    let (o, e) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{o}{e}");
+    // Line 12 holds the report; the second item of the list is the one named.
+    assert!(e.contains("p.yaml:12:") && e.contains("fm-al"), "{e}");
+    assert!(
+        e.contains("fm-all"),
+        "the values that exist are listed: {e}"
+    );
+}

@@ -56,18 +56,24 @@ fn write_run(root: &Path, per_class: u32, method: &str, seed: usize, stats: bool
         })
         .collect();
     let summary = RunSummary::from_epochs(method, seed as u64, "cpu", epochs);
-    write_metrics(&dir.join("metrics.parquet"), &summary).unwrap();
-    let json = serde_json::to_string_pretty(&summary).unwrap();
-    std::fs::write(dir.join("summary.json"), json).unwrap();
     let labels = [
         ("per_class", per_class.to_string()),
         ("method", method.to_string()),
         ("seed", seed.to_string()),
     ];
+    commit_run(dir, &summary, &labels)
+}
+
+/// Writes a run folder as `l2tww train` leaves it (`metrics.parquet`, `summary.json`) and
+/// returns its reference with `labels`.
+pub fn commit_run(dir: PathBuf, summary: &RunSummary, labels: &[(&str, String)]) -> RunRef {
+    write_metrics(&dir.join("metrics.parquet"), summary).unwrap();
+    let json = serde_json::to_string_pretty(summary).unwrap();
+    std::fs::write(dir.join("summary.json"), json).unwrap();
     RunRef {
         labels: labels
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
             .collect(),
         dir,
         provenance: Default::default(),

@@ -3,7 +3,6 @@
 //! table (hand-computed mean and t-interval), its CSV and plot, and the movement of λ and w.
 
 use l2tww::report::{render, ReportSpec, RunRef};
-use l2tww::transfer::metrics::write_metrics;
 use l2tww::transfer::record::{EpochRecord, RunSummary};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -41,25 +40,12 @@ fn write_run(root: &Path, size: u32, method: &str, seed: u32, acc: f64, shift: f
         .collect();
     let mut summary = RunSummary::from_epochs(method, seed as u64, "cpu", epochs);
     summary.initial_stats = stats(0.0);
-    write_metrics(&dir.join("metrics.parquet"), &summary).unwrap();
-    std::fs::write(
-        dir.join("summary.json"),
-        serde_json::to_string(&summary).unwrap(),
-    )
-    .unwrap();
     let labels = [
         ("size", size.to_string()),
         ("method", method.to_string()),
         ("seed", seed.to_string()),
     ];
-    RunRef {
-        labels: labels
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect(),
-        dir,
-        provenance: Default::default(),
-    }
+    crate::report::commit_run(dir, &summary, &labels)
 }
 
 /// Sizes 25 and 50, seeds 0–2: l2t-ww is 10, 12, 8 points above scratch at 25 (significant)
@@ -189,4 +175,38 @@ fn the_movement_of_lambda_and_w_is_reported_for_l2t_runs_only() {
             .all(|l| !l.contains("scratch") && !l.contains(",fm,")),
         "{csv}"
     );
+}
+
+#[test]
+fn a_list_of_baselines_gives_a_paired_table_for_each_in_one_csv() {
+    let tmp = tempfile::tempdir().unwrap();
+    let runs = runs(&tmp.path().join("runs"));
+    let out = tmp.path().join("r");
+    let r = render(&out, "t", &runs, &spec("baseline: [scratch, fm]"), &[]).unwrap();
+    let first = r
+        .markdown
+        .find("against `method=scratch`")
+        .expect("scratch first");
+    let second = r.markdown.find("against `method=fm`").expect("then fm");
+    assert!(first < second, "{}", r.markdown);
+    let csv = std::fs::read_to_string(out.join("t-paired.csv")).unwrap();
+    assert_eq!(
+        csv.lines().filter(|l| l.starts_with("size,")).count(),
+        1,
+        "{csv}"
+    );
+    // l2t-ww against each: fm equals scratch in these runs, so the two rows agree.
+    let rows: Vec<&str> = csv
+        .lines()
+        .filter(|l| l.starts_with("25,l2t-ww,"))
+        .collect();
+    assert_eq!(rows.len(), 2, "{csv}");
+    assert!(
+        rows[0].contains(",method=scratch,10,") && rows[1].contains(",method=fm,10,"),
+        "{csv}"
+    );
+    // Against fm, scratch is a compared method; against scratch, fm is.
+    assert!(csv
+        .lines()
+        .any(|l| l.starts_with("25,scratch,") && l.contains("method=fm")));
 }

@@ -2,7 +2,6 @@
 //! its lines named after the runs' `sources` label; one-source runs get none.
 
 use l2tww::report::{render, ReportSpec, RunRef};
-use l2tww::transfer::metrics::write_metrics;
 use l2tww::transfer::record::{EpochRecord, RunSummary};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -35,20 +34,8 @@ fn write_run(root: &Path, sources: &str, seed: u64) -> RunRef {
         })
         .collect();
     let summary = RunSummary::from_epochs("l2t-ww", seed, "cpu", epochs);
-    write_metrics(&dir.join("metrics.parquet"), &summary).unwrap();
-    std::fs::write(
-        dir.join("summary.json"),
-        serde_json::to_string(&summary).unwrap(),
-    )
-    .unwrap();
-    RunRef {
-        labels: [("sources", sources.to_string()), ("seed", seed.to_string())]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect(),
-        dir,
-        provenance: Default::default(),
-    }
+    let labels = [("sources", sources.to_string()), ("seed", seed.to_string())];
+    crate::report::commit_run(dir, &summary, &labels)
 }
 
 fn spec(curves: &str) -> ReportSpec {

@@ -7,7 +7,7 @@
 use super::{Ctx, Inputs, StageKind};
 use crate::error::Result;
 use crate::pipeline::kinds::{Kind, Merge, Param, Shape};
-use crate::report::{render, BaselineSpec, ReportSpec, RunRef, Value as Column};
+use crate::report::{render_titled, BaselineSpec, ReportSpec, RunRef, Value as Column};
 use crate::yaml::FieldError;
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -178,7 +178,8 @@ impl StageKind for ReportStage {
             })
             .unwrap_or_default();
         (ctx.progress)(0, 1, "tables and plots");
-        let rendered = render(ctx.out, &job.stage, &runs, spec, &logme)?;
+        let title = format!("{}: {}", job.pipeline, job.stage);
+        let rendered = render_titled(ctx.out, &job.stage, &title, &runs, spec, &logme)?;
         for n in &rendered.notes {
             println!("note: {n}");
         }

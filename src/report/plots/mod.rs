@@ -93,7 +93,7 @@ pub fn draw_plots(dir: &Path, runs: &[Run], spec: &ReportSpec, plot: &PlotSpec) 
             let per_source = named_sources(by_source(&curves), &chosen);
             if per_source.columns.len() >= 2 {
                 let path = dir.join("lambda-by-source.png");
-                let caption = format!("mean λ of each source's pairs over the epochs: {what}");
+                let caption = format!("λ per source (mean over its pairs): {what}");
                 curves::curves_png(
                     &path,
                     &per_source,

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The GPU path, measured: run from anywhere on a machine with an NVIDIA GPU (no GPU is needed by
+# the tests or CI; this is the check for a machine that has one). It
+#   1. builds l2tww with the Makefile (the venv's torch 2.13 wheel carries the CUDA libraries,
+#      and the binary links libtorch_cuda),
+#   2. prints `l2tww --device cuda info` (the libtorch in use and the CUDA devices),
+#   3. runs the float64 conformance cases on CUDA (../shared/reference, or $REFERENCE),
+#   4. times every meta-gradient mode with `l2tww --device cuda bench` (exact and first-order,
+#      meta-every 1 and 2, against a plain SGD step), $ROUNDS rounds; with BESIDE='command' the
+#      command (e.g. the official loop timed by a throw-away harness that prints one JSON line)
+#      runs after each round and its line is reported beside ours.
+# Everything goes to stdout and to gpu-check.log in the current folder.
+#   scripts/gpu-check.sh                       # DEVICE=cuda:0 ROUNDS=3 BATCH=64 by default
+#   BESIDE='python3 ~/harness/official_loop.py --device cuda' scripts/gpu-check.sh
+set -euo pipefail
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+DEVICE="${DEVICE:-cuda:0}"
+ROUNDS="${ROUNDS:-3}"
+BATCH="${BATCH:-64}"
+REFERENCE="${REFERENCE:-$repo/../shared/reference}"
+log="$PWD/gpu-check.log"
+exec > >(tee "$log") 2>&1
+
+echo "== build"
+make -C "$repo" build
+bin="${CARGO_TARGET_DIR:-$HOME/.cache/l2tww/target}/debug/l2tww"
+
+echo "== l2tww --device $DEVICE info"
+"$bin" --device "$DEVICE" info
+
+echo "== conformance in float64 on $DEVICE"
+if [ -d "$REFERENCE" ]; then
+  "$bin" --device "$DEVICE" --precision f64 conformance "$REFERENCE"
+else
+  echo "skipped: no reference cases at $REFERENCE (set REFERENCE=…)"
+fi
+
+echo "== bench on $DEVICE: every mode, $ROUNDS rounds, batch $BATCH"
+args=(--device "$DEVICE" bench --batch "$BATCH" --iters 5 --rounds "$ROUNDS")
+if [ -n "${BESIDE:-}" ]; then
+  args+=(--beside "$BESIDE")
+fi
+"$bin" "${args[@]}"
+echo "== done; the log is $log"
