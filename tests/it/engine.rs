@@ -210,7 +210,9 @@ fn multi_source_l2t_ww_records_lambda_and_entropy_for_both_sources() {
     );
     let ent = stats["entropy.s1.14-2"];
     assert!(
-        ent > 0.0 && ent <= (64f64).ln() + 1e-9,
+        // The entropy is computed in float32: at w uniform it is ln 64 to float32's precision
+        // (a relative 6e-8 a rounding), not to float64's.
+        ent > 0.0 && ent <= (64f64).ln() * (1.0 + 1e-6),
         "entropy of w over 64 channels: {ent}"
     );
 }
@@ -257,7 +259,7 @@ fn a_diverging_loss_stops_the_run_naming_epoch_iteration_and_term() {
         .unwrap_err()
         .to_string();
     assert!(
-        err.contains("epoch 0") && err.contains("iteration 0") && err.contains("not finite"),
+        err.contains("epoch 1,") && err.contains("iteration 1;") && err.contains("not finite"),
         "{err}"
     );
 }

@@ -23,6 +23,7 @@ fn train(
     let spec: MethodSpec = serde_yaml_ng::from_str(spec).unwrap();
     tch::manual_seed(3);
     let target = Model::new(Arch::Vgg9Bn, 4, Device::Cpu, Kind::Float).unwrap();
+    crate::util::deterministic_init(&target.vs, 3);
     let ctx = BuildContext {
         target: &target,
         sources,

@@ -81,11 +81,22 @@ pub fn write_quadrants(path: &Path, samples: &[Sample]) {
     .unwrap();
 }
 
-/// Images whose class is which quadrant is brightest: learnable in a few steps.
+/// Images whose class is which quadrant is brightest: learnable in a few steps. Drawn from
+/// a ChaCha generator of `seed`, not libtorch's global one, so that tests running beside each
+/// other cannot change them.
 pub fn quadrants(n: i64, seed: i64) -> (tch::Tensor, tch::Tensor) {
-    tch::manual_seed(seed);
-    let y = tch::Tensor::randint(4, [n], (tch::Kind::Int64, tch::Device::Cpu));
-    let x = tch::Tensor::randn([n, 3, 32, 32], (tch::Kind::Float, tch::Device::Cpu)) * 0.3;
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed as u64);
+    let labels: Vec<i64> = (0..n).map(|_| rng.gen_range(0..4)).collect();
+    // Standard normal noise by Box–Muller, scaled as before (σ = 0.3).
+    let noise: Vec<f32> = (0..n * 3 * 32 * 32)
+        .map(|_| {
+            let (u, v): (f64, f64) = (rng.gen_range(f64::EPSILON..1.0), rng.gen());
+            (0.3 * (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()) as f32
+        })
+        .collect();
+    let y = tch::Tensor::from_slice(&labels);
+    let x = tch::Tensor::from_slice(&noise).reshape([n, 3, 32, 32]);
     for i in 0..n {
         let q = i64::try_from(y.get(i)).unwrap();
         let (r, c) = ((q / 2) * 16, (q % 2) * 16);
@@ -97,6 +108,35 @@ pub fn quadrants(n: i64, seed: i64) -> (tch::Tensor, tch::Tensor) {
             .unwrap();
     }
     (x, y)
+}
+
+/// Gives every variable of `vs` a value drawn from a ChaCha generator of `seed` (weights of two
+/// or more dimensions uniform in ±√(6 / fan-in), batch-norm scales 1, biases and running means
+/// 0, running variances 1): an initialisation that libtorch's global generator, shared by every
+/// test thread, cannot disturb.
+pub fn deterministic_init(vs: &tch::nn::VarStore, seed: u64) {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let mut vars: Vec<(String, tch::Tensor)> = vs.variables().into_iter().collect();
+    vars.sort_by(|a, b| a.0.cmp(&b.0));
+    tch::no_grad(|| {
+        for (name, mut t) in vars {
+            let size = t.size();
+            let value = if size.len() >= 2 {
+                let fan_in: i64 = size[1..].iter().product();
+                let bound = (6.0 / fan_in as f64).sqrt();
+                let v: Vec<f32> = (0..t.numel())
+                    .map(|_| rng.gen_range(-bound..bound) as f32)
+                    .collect();
+                tch::Tensor::from_slice(&v).reshape(size.as_slice())
+            } else if name.ends_with("running_var") || name.ends_with("weight") {
+                tch::Tensor::ones(size.as_slice(), (tch::Kind::Float, tch::Device::Cpu))
+            } else {
+                tch::Tensor::zeros(size.as_slice(), (tch::Kind::Float, tch::Device::Cpu))
+            };
+            t.copy_(&value.to_kind(t.kind()));
+        }
+    });
 }
 
 /// Seeded initialisation uses libtorch's global generator: tests that rely on it run one at a time.
