@@ -196,9 +196,10 @@ fn slurm_a_pipeline_through_slurm_gives_the_local_table_and_recovers_from_a_kill
         return;
     };
     let conf = PathBuf::from(dir).join("slurm.conf");
-    // 40 per class: a target job of several seconds, so that it is still running when the test
-    // cancels it (at 10 per class it could finish between the poll and the cancel).
-    let text = yaml(8, "[0]", 40).replace("method: [scratch, fm]", "method: [fm]");
+    // 16 per class (all the generated data has) for 40 epochs: a target job of several seconds,
+    // so that it is still running when the test cancels it (10 per class for 8 epochs could
+    // finish between the poll and the cancel).
+    let text = yaml(40, "[0]", 16).replace("method: [scratch, fm]", "method: [fm]");
     let local = Project::new(&text);
     local.run();
     let local_table = std::fs::read_to_string(local.dir.path().join("results/p/table.md")).unwrap();
