@@ -42,6 +42,19 @@ impl Entry {
     pub fn meta(&self) -> &Value {
         &self.manifest.meta
     }
+
+    /// The committed entry whose output folder is `out` (an input's `dir` as a job sees it),
+    /// with its manifest read; None when `out` is not inside an entry or its manifest is
+    /// unreadable.
+    pub fn owning(out: &Path) -> Option<Entry> {
+        let dir = out.parent()?.to_path_buf();
+        let manifest = read_manifest(&dir).ok()?;
+        Some(Entry {
+            key: manifest.key,
+            dir,
+            manifest,
+        })
+    }
 }
 
 /// The answer of [`Store::lookup`].

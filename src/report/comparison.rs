@@ -114,9 +114,11 @@ pub fn paired_markdown(p: &Paired) -> String {
     out
 }
 
-/// The paired table as tidy CSV: row and column labels, baseline, mean, std, n, the interval's
-/// ends and whether it excludes 0.
-pub fn paired_csv(p: &Paired) -> String {
+/// The paired tables (one per baseline, all of one report) as one tidy CSV: row and column
+/// labels, baseline, mean, std, n, the interval's ends and whether it excludes 0. None without
+/// tables.
+pub fn paired_csv(all: &[Paired]) -> Option<String> {
+    let p = all.first()?;
     let mut header: Vec<String> = p.spec.rows.iter().chain(&p.spec.cols).cloned().collect();
     header.extend(
         [
@@ -132,19 +134,21 @@ pub fn paired_csv(p: &Paired) -> String {
         .map(String::from),
     );
     let mut csv = CsvText::with_header(&header);
-    for c in &p.cells {
-        let mut row: Vec<String> = c.row.iter().chain(&c.col).cloned().collect();
-        row.push(p.spec.value.column().to_string());
-        row.push(p.baseline_text());
-        row.push(number(Some(c.mean)));
-        row.push(number(c.std));
-        row.push(c.n.to_string());
-        row.push(number(c.interval.map(|i| i.0)));
-        row.push(number(c.interval.map(|i| i.1)));
-        row.push(c.significant().to_string());
-        csv.row(&row);
+    for p in all {
+        for c in &p.cells {
+            let mut row: Vec<String> = c.row.iter().chain(&c.col).cloned().collect();
+            row.push(p.spec.value.column().to_string());
+            row.push(p.baseline_text());
+            row.push(number(Some(c.mean)));
+            row.push(number(c.std));
+            row.push(c.n.to_string());
+            row.push(number(c.interval.map(|i| i.0)));
+            row.push(number(c.interval.map(|i| i.1)));
+            row.push(c.significant().to_string());
+            csv.row(&row);
+        }
     }
-    csv.into_string()
+    Some(csv.into_string())
 }
 
 fn mean_std(ms: (f64, Option<f64>), d: usize) -> String {

@@ -100,6 +100,9 @@ pub struct ReportSpec {
     pub plot: Option<PlotSpec>,
 }
 
+/// Why a list inside a baseline list is refused.
+pub const NESTED_BASELINE_LIST: &str = "a baseline list holds values or label maps, not lists";
+
 /// A report's baseline as written.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
@@ -147,7 +150,7 @@ impl BaselineSpec {
         let mut out = Vec::new();
         for b in list {
             if matches!(b, BaselineSpec::List(_)) {
-                return Err("a baseline list holds values or label maps, not lists".into());
+                return Err(NESTED_BASELINE_LIST.into());
             }
             out.extend(b.resolve(cols)?);
         }

@@ -130,26 +130,19 @@ fn tables(
     let cells = dir.join(format!("{name}.csv"));
     fsx::write_atomic(&cells, cells_csv(&p).as_bytes())?;
     files.push(cells);
-    let mut paired_rows = String::new();
+    let mut tables = Vec::new();
     for baseline in baselines_of(runs, spec)? {
         let pd = paired(runs, spec, &baseline)?;
         // Only baseline runs: nothing to compare.
         if !pd.cells.is_empty() || pd.unpaired > 0 {
             markdown.push('\n');
             markdown.push_str(&paired_markdown(&pd));
-            let csv = paired_csv(&pd);
-            // One header, then every baseline's rows (the `baseline` column tells them apart).
-            let skip = if paired_rows.is_empty() {
-                0
-            } else {
-                csv.find('\n').map_or(0, |i| i + 1)
-            };
-            paired_rows.push_str(&csv[skip..]);
+            tables.push(pd);
         }
     }
-    if !paired_rows.is_empty() {
+    if let Some(csv) = paired_csv(&tables) {
         let path = dir.join(format!("{name}-paired.csv"));
-        fsx::write_atomic(&path, paired_rows.as_bytes())?;
+        fsx::write_atomic(&path, csv.as_bytes())?;
         files.push(path);
     }
     let moved = movement(runs, spec)?;

@@ -138,7 +138,7 @@ impl StageKind for ReportStage {
                 BaselineSpec::List(_) => {
                     return Err(FieldError::at(
                         &at,
-                        "a baseline list holds values or label maps, not lists",
+                        crate::report::spec::NESTED_BASELINE_LIST,
                     ))
                 }
             }
@@ -194,19 +194,15 @@ impl StageKind for ReportStage {
     }
 }
 
-/// Where a run came from, from its cache entry's `manifest.json` (beside its `out/` folder):
-/// instance, key, versions, device, threads, start time and wall time. What the manifest lacks
-/// is left out.
-fn provenance(instance: &str, out: &std::path::Path) -> std::collections::BTreeMap<String, String> {
-    let mut p = std::collections::BTreeMap::from([("instance".to_string(), instance.to_string())]);
-    let manifest = out
-        .parent()
-        .map(|e| e.join("manifest.json"))
-        .and_then(|m| std::fs::read_to_string(m).ok())
-        .and_then(|t| serde_json::from_str::<Value>(&t).ok());
-    let Some(m) = manifest else {
+/// Where a run came from, from its cache entry's manifest (the entry holding its `out/`
+/// folder): instance, key, versions, device, threads, start time and wall time. What the
+/// manifest lacks is left out.
+fn provenance(instance: &str, out: &std::path::Path) -> BTreeMap<String, String> {
+    let mut p = BTreeMap::from([("instance".to_string(), instance.to_string())]);
+    let Some(entry) = crate::cache::Entry::owning(out) else {
         return p;
     };
+    p.insert("key".to_string(), entry.key.to_string());
     let text = |v: &Value| match v {
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(match n.as_f64() {
@@ -215,9 +211,8 @@ fn provenance(instance: &str, out: &std::path::Path) -> std::collections::BTreeM
         }),
         _ => None,
     };
-    let meta = &m["meta"];
+    let meta = entry.meta();
     for (k, v) in [
-        ("key", &m["key"]),
         ("l2tww", &meta["versions"]["l2tww"]),
         ("torch", &meta["versions"]["torch"]),
         ("device", &meta["device"]),

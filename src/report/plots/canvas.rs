@@ -1,5 +1,6 @@
-//! What every plot shares: the embedded font (from `crate::font`), the colour cycle, and drawing into an RGB buffer that is encoded as PNG (with the
-//! `image` crate) and written atomically.
+//! What every plot shares: the embedded font (from `crate::font`), the colour cycle, and
+//! drawing into an RGB buffer that is encoded as PNG (with the `image` crate) and written
+//! atomically.
 
 use crate::error::{Error, Result};
 use crate::fsx;

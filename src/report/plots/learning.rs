@@ -12,7 +12,8 @@ use crate::transfer::record::columns;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// The two curves drawn per x value: metrics column, file suffix, what y is.
+/// The two curves drawn per x value: the metrics column (also the file name's suffix) and what
+/// y is.
 const METRICS: [(&str, &str); 2] = [
     (
         columns::TRAIN_LOSS,
