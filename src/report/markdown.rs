@@ -64,7 +64,14 @@ pub fn header_line(p: &Pivot) -> String {
             .iter()
             .map(|(label, values)| format!("`{label}` ∈ {{{}}}", values.join(", ")))
             .collect();
-        format!("over {}", parts.join(" and "))
+        let over = format!("over {}", parts.join(" and "));
+        match &p.spec.replicates {
+            Some(what) => {
+                let n: usize = p.over.iter().map(|(_, v)| v.len()).product();
+                format!("{over}: {n} replicates, each a different {what}")
+            }
+            None => over,
+        }
     };
     format!(
         "**{}** ({}): mean ± sample std (n − 1) {over}; (n) = runs per cell, std shown when n ≥ 2.",

@@ -95,6 +95,10 @@ pub struct ReportSpec {
     /// column label has it; `none` for no paired table.
     #[serde(default)]
     pub baseline: Option<BaselineSpec>,
+    /// What the runs of one cell are, said in the tables' header line (`training seed and
+    /// subset draw`): a reader should not have to guess what a replicate varies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replicates: Option<String>,
     /// The plots; none without it.
     #[serde(default)]
     pub plot: Option<PlotSpec>,
@@ -167,6 +171,7 @@ impl ReportSpec {
             value: self.value,
             order: self.order.clone(),
             baseline: self.baseline.clone(),
+            replicates: self.replicates.clone(),
         }
     }
 }

@@ -23,6 +23,8 @@ pub struct TableSpec {
     pub order: BTreeMap<String, Vec<String>>,
     /// What the paired table compares with (None: `scratch` of the one column label, if any).
     pub baseline: Option<BaselineSpec>,
+    /// What the runs of a cell are (for the header line).
+    pub replicates: Option<String>,
 }
 
 /// One cell: the statistics of the value over the runs that share its row and column key.

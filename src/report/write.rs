@@ -84,6 +84,10 @@ pub fn render_titled(
     if let Some(plot) = &spec.plot {
         let plotted = draw_plots(dir, &loaded, spec, plot)?;
         markdown.push('\n');
+        if !plotted.markdown.is_empty() {
+            markdown.push_str(&plotted.markdown);
+            markdown.push('\n');
+        }
         for f in &plotted.files {
             let file = f
                 .file_name()

@@ -22,6 +22,7 @@ mod outputs_mode;
 mod pipeline;
 mod pipeline_labels;
 mod pipeline_runs;
+mod replicates;
 mod report;
 mod report_page;
 mod report_paired;

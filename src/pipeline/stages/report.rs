@@ -68,6 +68,7 @@ impl StageKind for ReportStage {
         Param::new("value", Shape::Fixed),
         Param::new("order", Shape::Fixed).merged(Merge::Fields),
         Param::new("baseline", Shape::Fixed),
+        Param::new("replicates", Shape::Fixed),
         Param::new("plot", Shape::Fixed).merged(Merge::Fields),
     ];
 

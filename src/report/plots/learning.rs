@@ -103,7 +103,7 @@ pub fn learning_pngs(
 }
 
 /// A label or value as part of a file name (letters, digits, `-`, `_`, `.`; others as `_`).
-fn file_part(s: &str) -> String {
+pub(crate) fn file_part(s: &str) -> String {
     s.chars()
         .map(|c| {
             if c.is_alphanumeric() || "-_.".contains(c) {

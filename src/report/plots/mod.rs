@@ -1,12 +1,14 @@
 //! The report's PNG plots: `accuracy.png` (value against a numeric label, a line per method),
 //! `paired.png` (the paired difference against the baseline, with its intervals) and
 //! `learning-*.png` (training loss and validation accuracy over the epochs per x value, a line
-//! per method with the seeds' spread) and `lambda.png` / `entropy.png` (λ and the entropy of w
-//! per pair over the epochs). A plot without data is skipped with a note rather than drawn empty.
+//! per method with the seeds' spread), `lambda-map-*.png` (λ and w's entropy per pair after
+//! training, per size and method) and `lambda.png` / `entropy.png` (λ and the entropy of w per
+//! pair over the epochs). A plot without data is skipped with a note rather than drawn empty.
 
 pub mod accuracy;
 pub mod canvas;
 pub mod curves;
+pub mod lambda_map;
 pub mod learning;
 pub mod paired;
 
@@ -18,6 +20,7 @@ use crate::report::spec::{PlotSpec, ReportSpec};
 use crate::report::table::pivot;
 use crate::report::write::baseline_of;
 use crate::transfer::record::columns;
+use lambda_map::lambda_maps;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -28,6 +31,8 @@ pub struct Plotted {
     pub files: Vec<PathBuf>,
     /// Why a plot was skipped, one line each.
     pub notes: Vec<String>,
+    /// Tables that go with the plots (λ by source), Markdown.
+    pub markdown: String,
 }
 
 /// Draws every plot of `plot` into `dir`.
@@ -42,6 +47,9 @@ pub fn draw_plots(dir: &Path, runs: &[Run], spec: &ReportSpec, plot: &PlotSpec) 
     out.files.push(path);
     out.files
         .extend(learning::learning_pngs(dir, runs, &p, &plot.x, &plot.line)?);
+    let (maps, source_table) = lambda_maps(dir, runs, &p, &plot.x, &plot.line)?;
+    out.files.extend(maps);
+    out.markdown = source_table;
     match baseline_of(runs, &table)? {
         Some(baseline) => {
             let pd = paired(runs, &table, &baseline)?;

@@ -44,6 +44,8 @@ pub struct L2tSettings {
     pub cfg: L2twwConfig,
     /// A meta step on every k-th batch.
     pub meta_every: usize,
+    /// No look-ahead and no meta step: λ and w stay at their initial values.
+    pub frozen: bool,
     /// λ's activation; None for L2T-w (λ = 1).
     pub lambda: Option<LambdaActivation>,
     /// λ's bias initialisation.
@@ -72,6 +74,8 @@ pub struct L2t {
     opt: MetaOptimizer,
     cfg: L2twwConfig,
     meta_every: usize,
+    /// The meta-networks never step (the frozen control).
+    frozen: bool,
     /// Training batches seen (for `meta_every`; kept in checkpoints).
     batches: u64,
     sums: Vec<Vec<(f64, f64)>>,
@@ -122,7 +126,9 @@ impl L2t {
         let replicas = {
             let m: Vec<&FeatureMatching> = matching.iter().collect();
             let stores: Vec<&VarStore> = branch_stores.iter().collect();
-            (0..=s.cfg.lookahead)
+            // The frozen control never looks ahead: no replicas to hold.
+            let n = if s.frozen { 0 } else { s.cfg.lookahead + 1 };
+            (0..n)
                 .map(|_| Replica::of_model(ctx.target, &m, &stores))
                 .collect::<Result<Vec<_>>>()?
         };
@@ -167,6 +173,7 @@ impl L2t {
             opt,
             cfg: s.cfg,
             meta_every: s.meta_every.max(1),
+            frozen: s.frozen,
             batches: 0,
             sums,
             seen: 0.0,
@@ -210,7 +217,7 @@ impl Method for L2t {
         }
         // As the official loop counts: the meta step follows batches k, 2k, … (1-based).
         self.batches += 1;
-        if self.batches % self.meta_every as u64 != 0 {
+        if self.frozen || self.batches % self.meta_every as u64 != 0 {
             return Ok(());
         }
         let lookahead = self

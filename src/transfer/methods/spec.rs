@@ -99,6 +99,11 @@ pub struct L2tOptions {
     /// Take the meta step on every k-th batch only (the official `--meta-period`); the other
     /// batches take the live CE + WFM step with the current λ and w. 1: every batch.
     pub meta_every: usize,
+    /// Keep the meta-networks at their initial values: no look-ahead and no meta step, so the
+    /// run costs what feature matching costs. The control that separates what *learning* λ and
+    /// w adds from what the same fixed, randomly initialised weights do.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub frozen: bool,
     /// λ's activation (l2t-ww only).
     pub lambda: Option<LambdaActivation>,
     /// λ's bias initialisation (l2t-ww only).
@@ -124,6 +129,7 @@ impl Default for L2tOptions {
             meta_optimizer: MetaOptimizerKind::Adam,
             meta_gradient: MetaGradient::Exact,
             meta_every: 1,
+            frozen: false,
             lambda: None,
             lambda_init: 1.0,
             standardize: Vec::new(),
@@ -242,6 +248,7 @@ impl MethodSpec {
                         meta_gradient: o.meta_gradient,
                     },
                     meta_every: o.meta_every,
+                    frozen: o.frozen,
                     lambda: ww.then(|| o.lambda.unwrap_or(LambdaActivation::Relu6)),
                     lambda_init: o.lambda_init,
                     meta_lr: o.meta_lr,
