@@ -1,12 +1,13 @@
 //! `l2tww run PIPELINE`: what is stale, run by the local or the Slurm executor (or listed with
-//! `--dry-run`), the reports printed at the end. The device, precision and threads are resolved
-//! here, once, into the run's execution context.
+//! `--dry-run`, which also says what a run would stop at: a device that is not there, an input
+//! that is not on this machine), the reports printed at the end. The device, precision and
+//! threads are resolved here, once, into the run's execution context.
 
 use super::GlobalOpts;
 use crate::cache::{Store, Verify};
 use crate::device::{available_threads, DeviceChoice, ExecContext};
 use crate::pipeline::exec::local::{self, LocalOptions};
-use crate::pipeline::exec::{slurm, Outcome, RunReport, Schedule};
+use crate::pipeline::exec::{checks, slurm, Outcome, RunReport, Schedule};
 use crate::pipeline::plan::{Plan, PlanOptions};
 use crate::pipeline::settings::Executor;
 use crate::pipeline::{self, results, Loaded};
@@ -87,9 +88,13 @@ fn verify(a: &RunArgs) -> Verify {
     }
 }
 
+/// Lists what would run, and what a run would stop at before starting: an input that is not on
+/// this machine (a dataset not installed, a missing file) is said with its position, and the
+/// file is still valid — a pipeline validates without its data.
 fn dry_run(plan: &Plan, store: &Store, a: &RunArgs) -> anyhow::Result<ExitCode> {
     let schedule = Schedule::new(plan, store, &a.only, &a.force, verify(a))?;
     let mut n = 0;
+    let mut absent = Vec::new();
     for (inst, o) in plan.instances.iter().zip(&schedule.outcomes) {
         match o {
             Outcome::WouldRun(why) => {
@@ -99,13 +104,21 @@ fn dry_run(plan: &Plan, store: &Store, a: &RunArgs) -> anyhow::Result<ExitCode> 
                     .map(|m| format!("; reads {} (missing)", m.path.display()))
                     .collect();
                 println!("would run  {}  ({}{missing})", inst.name, why.join("; "));
+                absent.extend(checks::absent(plan, inst));
             }
             Outcome::Fresh => println!("fresh      {}", inst.name),
             _ => {}
         }
     }
+    for e in &absent {
+        eprintln!("missing: {e}");
+    }
+    let stop = match absent.len() {
+        0 => String::new(),
+        k => format!("; {k} input(s) not on this machine: a run would stop before starting"),
+    };
     println!(
-        "{}: valid; {} stage(s), {} instance(s), {n} would run",
+        "{}: valid; {} stage(s), {} instance(s), {n} would run{stop}",
         plan.spec.path.display(),
         plan.spec.stages.len(),
         plan.instances.len()
@@ -130,6 +143,10 @@ pub fn run(a: RunArgs, global: &GlobalOpts) -> anyhow::Result<ExitCode> {
     let loaded = pipeline::load(&a.pipeline, a.cache.as_deref(), plan_options(global))?;
     let (plan, store) = (&loaded.plan, &loaded.store);
     if a.dry_run {
+        // The device a run would use must exist here, as the run checks it first.
+        if !matches!(global.device, DeviceChoice::Auto) {
+            global.device.resolve()?;
+        }
         return dry_run(plan, store, &a);
     }
     let (exec, gpus) = exec_context(global)?;

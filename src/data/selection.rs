@@ -3,11 +3,14 @@
 //! is the one data-selection type every configuration that selects data flattens in (a subset
 //! stage, a training run's data, source statistics); [`Batching`] is the batch size and the
 //! resize of those that feed a network. Both check themselves against a class count (before any
-//! data is read) and against a split's per-class counts. Imports `data::{store, subset}`, `error`.
+//! data is read) and against a split's per-class counts. Imports `data::{store, subset}`, `error`,
+//! `yaml` (range checks).
 
 use crate::data::store::Store;
 use crate::data::subset::Subset;
 use crate::error::{Error, Result};
+use crate::yaml::bounds::{at_least, at_least_if, Checked};
+use crate::yaml::FieldError;
 use serde::{Deserialize, Serialize};
 
 /// Classes, then images per class.
@@ -50,16 +53,47 @@ impl Default for Batching {
 }
 
 impl Batching {
-    /// Checks what serde does not: a batch holds at least one image.
-    pub fn check(&self) -> std::result::Result<(), (&'static str, String)> {
-        if self.batch == 0 {
-            return Err(("batch", "`batch` must be at least 1".into()));
-        }
-        Ok(())
+    /// Checks what serde does not: a batch holds at least one image, a resize is to at least
+    /// one pixel.
+    pub fn check(&self) -> Checked {
+        at_least("batch", self.batch, 1)?;
+        at_least_if("resize-to", self.resize_to, 1)
     }
 }
 
 impl Selection {
+    /// Checks what needs no data: at least one image per class, and a class list that names
+    /// at least one class, none below 0 and none twice (the upper bound needs the data's
+    /// class count: [`Selection::check_classes`]).
+    pub fn check(&self) -> Checked {
+        at_least_if("per-class", self.per_class, 1)?;
+        let Some(ids) = &self.classes else {
+            return Ok(());
+        };
+        if ids.is_empty() {
+            return Err(FieldError::at(
+                &["classes"],
+                "lists no class (allowed: one or more class ids ≥ 0)",
+            ));
+        }
+        for (k, &id) in ids.iter().enumerate() {
+            let at = k.to_string();
+            if id < 0 {
+                return Err(FieldError::at(
+                    &["classes", &at],
+                    format!("class ids are ≥ 0, got {id}"),
+                ));
+            }
+            if ids[..k].contains(&id) {
+                return Err(FieldError::at(
+                    &["classes", &at],
+                    format!("class {id} is listed twice"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// The rows of `store` chosen: the classes, then `per_class` of each (the selection's own
     /// `per-class` for a training split; another cap, or none, for the others) drawn with `seed`.
     pub fn subset(&self, store: &Store, per_class: Option<usize>, seed: u64) -> Result<Subset> {
@@ -150,6 +184,39 @@ mod tests {
         assert_eq!(field, "classes");
         assert!(msg.contains("class 10 is outside"), "{msg}");
         assert!(sel(Some(vec![1, 1]), None).check_classes(10).is_err());
+    }
+
+    #[test]
+    fn what_needs_no_data_is_checked_with_the_field_and_the_range() {
+        assert!(sel(Some(vec![0, 3]), Some(1)).check().is_ok());
+        let e = sel(None, Some(0)).check().unwrap_err();
+        assert_eq!(e.path, ["per-class"]);
+        assert!(
+            e.msg.contains("at least 1") && e.msg.contains("got 0"),
+            "{e:?}"
+        );
+        assert_eq!(
+            sel(Some(vec![]), None).check().unwrap_err().path,
+            ["classes"]
+        );
+        assert_eq!(
+            sel(Some(vec![2, -1]), None).check().unwrap_err().path,
+            ["classes", "1"]
+        );
+        assert_eq!(
+            sel(Some(vec![2, 2]), None).check().unwrap_err().path,
+            ["classes", "1"]
+        );
+        let b = Batching {
+            batch: 8,
+            resize_to: Some(0),
+        };
+        assert_eq!(b.check().unwrap_err().path, ["resize-to"]);
+        let b = Batching {
+            batch: 0,
+            resize_to: None,
+        };
+        assert_eq!(b.check().unwrap_err().path, ["batch"]);
     }
 
     #[test]

@@ -115,9 +115,7 @@ pub fn run(
     listener: &mut dyn Listener,
 ) -> Result<RunSummary> {
     let arch: Arch = cfg.target.arch.parse()?;
-    cfg.run
-        .check()
-        .map_err(|(f, m)| Error::Invalid(format!("optim.{f}: {m}")))?;
+    cfg.check().map_err(|e| Error::Invalid(e.shown()))?;
     let open = |p: &std::path::Path| Store::open(p).map(Arc::new);
     let (train_store, val_store, test_store) = (
         open(&cfg.data.train)?,

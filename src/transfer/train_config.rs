@@ -8,9 +8,11 @@
 use crate::data::{Batching, Selection};
 use crate::error::{Error, Result};
 use crate::fsx;
+use crate::models::Arch;
 use crate::transfer::engine::{EvalConfig, OptimConfig};
 use crate::transfer::methods::MethodSpec;
-use crate::yaml;
+use crate::yaml::bounds::Checked;
+use crate::yaml::{self, FieldError};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -128,13 +130,16 @@ fn scratch() -> MethodSpec {
 }
 
 impl RunSettings {
-    /// What can be checked before any training (the error names the field of `optim`): the
-    /// L2T look-ahead uses heavy-ball momentum, as the official code.
-    pub fn check(&self) -> std::result::Result<(), (&'static str, String)> {
+    /// What can be checked before any training, each error at its path (`optim.lr`,
+    /// `method.l2t-ww.T`): every number of the optimisation and of the method's options, and
+    /// their relations — the L2T look-ahead uses heavy-ball momentum, as the official code.
+    pub fn check(&self) -> Checked {
+        self.optim.check().map_err(|e| e.within(&["optim"]))?;
+        self.method.check().map_err(|e| e.within(&["method"]))?;
         let l2t = matches!(self.method, MethodSpec::L2tW(_) | MethodSpec::L2tWw(_));
         if self.optim.nesterov && l2t {
-            return Err((
-                "nesterov",
+            return Err(FieldError::at(
+                &["optim", "nesterov"],
                 format!(
                     "{}'s look-ahead uses heavy-ball momentum, as the official code: set \
                      `nesterov: false`",
@@ -148,7 +153,8 @@ impl RunSettings {
 
 impl TrainConfig {
     /// Reads a configuration; relative paths in it are taken from the file's folder. Errors
-    /// name the file, line and column of the bad value.
+    /// name the file, line and column of the bad value: a value of the wrong type, a number out
+    /// of its range.
     pub fn read(path: &Path) -> Result<Self> {
         let text = fsx::read_to_string(path)?;
         let at = |pos: yaml::Pos, msg: String| Error::At {
@@ -158,8 +164,9 @@ impl TrainConfig {
             msg,
         };
         let node = yaml::parse(&text).map_err(|e| at(e.pos, e.msg))?;
-        let mut cfg: TrainConfig =
-            yaml::typed(&node.to_json()).map_err(|e| at(node.locate(&e.path), e.shown()))?;
+        let located = |e: FieldError| at(node.locate(&e.path), e.shown());
+        let mut cfg: TrainConfig = yaml::typed(&node.to_json()).map_err(located)?;
+        cfg.check().map_err(located)?;
         let base = fsx::parent_dir(path);
         let fix = |p: &mut PathBuf| {
             if p.is_relative() {
@@ -173,6 +180,22 @@ impl TrainConfig {
         cfg.sources.iter_mut().for_each(|s| fix(&mut s.checkpoint));
         cfg.run.method.paths_mut().into_iter().for_each(fix);
         Ok(cfg)
+    }
+
+    /// Checks what needs no file: every number and relation of the run settings, the data's
+    /// choice and batching, the architecture's name; the error's path is the key's.
+    pub fn check(&self) -> Checked {
+        self.run.check()?;
+        self.data.select.check().map_err(|e| e.within(&["data"]))?;
+        self.data
+            .batching
+            .check()
+            .map_err(|e| e.within(&["data"]))?;
+        self.target
+            .arch
+            .parse::<Arch>()
+            .map_err(|e| FieldError::at(&["target", "arch"], e.to_string()))?;
+        Ok(())
     }
 
     /// A fingerprint of everything that shapes the run (checkpoints of another are refused):
@@ -235,6 +258,32 @@ mod tests {
         d.data.train = "/elsewhere/train.parquet".into();
         assert_eq!(c.fingerprint(), d.fingerprint());
         assert_ne!(a.fingerprint(), c.fingerprint());
+    }
+
+    #[test]
+    fn numbers_out_of_range_are_reported_at_their_key_with_the_range() {
+        let e = read_err(&BASE.replace("epochs: 3", "epochs: 3, lr: -0.05"));
+        assert!(
+            e.contains("train.yaml:4:") && e.contains("`optim.lr`") && e.contains("> 0"),
+            "{e}"
+        );
+        let e = read_err(&format!("{BASE}method: {{l2t-ww: {{meta-every: 0}}}}\n"));
+        assert!(
+            e.contains("train.yaml:5:") && e.contains("`method.l2t-ww.meta-every`"),
+            "{e}"
+        );
+        let e = read_err(&BASE.replace("per-class: 5", "per-class: 0"));
+        assert!(
+            e.contains("`data.per-class`") && e.contains("at least 1"),
+            "{e}"
+        );
+    }
+
+    fn read_err(text: &str) -> String {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("train.yaml");
+        std::fs::write(&p, text).unwrap();
+        TrainConfig::read(&p).unwrap_err().to_string()
     }
 
     #[test]

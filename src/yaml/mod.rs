@@ -2,9 +2,10 @@
 //! pipeline or training file can point at `file:line:column`. Converts to `serde_json::Value` for
 //! typed deserialisation ([`typed`], which finds the bad value's path even through
 //! `#[serde(flatten)]`); a tagged scalar `!tag value` becomes `{"tag": value}` (serde's external
-//! enum form). Anchors and aliases are resolved; comments and formatting are dropped. A leaf:
-//! imports nothing from the crate.
+//! enum form). Anchors and aliases are resolved; comments and formatting are dropped. Typed
+//! values' range checks live here too ([`bounds`]). A leaf: imports nothing from the crate.
 
+pub mod bounds;
 mod typed;
 
 pub use typed::{typed, FieldError};

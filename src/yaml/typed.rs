@@ -26,6 +26,14 @@ impl FieldError {
         }
     }
 
+    /// The same error nested under `prefix` (`["optim"]` + `lr` → `optim.lr`).
+    pub fn within(mut self, prefix: &[&str]) -> FieldError {
+        let mut path: Vec<String> = prefix.iter().map(|s| s.to_string()).collect();
+        path.append(&mut self.path);
+        self.path = path;
+        self
+    }
+
     /// The message with the path in front (`` `optim.epochs`: … ``), as users read it.
     pub fn shown(&self) -> String {
         if self.path.is_empty() {

@@ -12,6 +12,7 @@ mod data_formats;
 mod data_golden;
 mod data_loader;
 mod data_store;
+mod dry_run_checks;
 mod engine;
 mod engine_eval;
 mod issue13;

@@ -1,28 +1,39 @@
 //! The checks of a run that need the disk or the cache, made before anything runs, each error at
-//! the position of the parameter concerned: an external file a stale instance reads does not
-//! exist; a choice of images (classes, images per class) that the data already in the cache
-//! cannot give — the dataset and subset entries record every split's images per class.
+//! the position of the parameter concerned: a dataset a stale instance reads is not installed,
+//! or an external file it reads does not exist; a choice of images (classes, images per class)
+//! that the data already in the cache cannot give — the dataset and subset entries record every
+//! split's images per class.
 
-use super::super::plan::{InstanceId, Plan};
+use super::super::plan::{Instance, InstanceId, Plan};
 use super::super::stages::Demand;
 use crate::cache::{Lookup, Store, Verify};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use serde_json::Value;
 
-/// Errors at the first missing file of the instances `ids`.
+/// What `inst` reads that is not on this machine — a dataset not installed, then every external
+/// file that does not exist — each as an error at the parameter that names it.
+pub fn absent(plan: &Plan, inst: &Instance) -> Vec<Error> {
+    let stage = &plan.stage_of(inst).name;
+    if let Some(e) = inst.params.unavailable() {
+        let msg = format!("stage `{stage}`: {}", e.shown());
+        return vec![plan.err_at(inst, &e.path, msg)];
+    }
+    inst.missing()
+        .map(|f| {
+            let msg = format!(
+                "stage `{stage}` reads {}, which does not exist",
+                f.path.display()
+            );
+            plan.err_at(inst, &f.param, msg)
+        })
+        .collect()
+}
+
+/// Errors at the first input of the instances `ids` that is not on this machine.
 pub fn files(plan: &Plan, ids: &[InstanceId]) -> Result<()> {
     for &i in ids {
-        let inst = plan.instance(i);
-        if let Some(f) = inst.missing().next() {
-            return Err(plan.err_at(
-                inst,
-                &f.param,
-                format!(
-                    "stage `{}` reads {}, which does not exist",
-                    plan.stage_of(inst).name,
-                    f.path.display()
-                ),
-            ));
+        if let Some(e) = absent(plan, plan.instance(i)).into_iter().next() {
+            return Err(e);
         }
     }
     Ok(())

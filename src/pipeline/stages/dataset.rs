@@ -8,6 +8,7 @@ use crate::data::store::class_counts;
 use crate::data::{prepare, DatasetName, PrepareSpec, Source};
 use crate::error::{Error, Result};
 use crate::pipeline::kinds::{Param, Shape};
+use crate::yaml::bounds::fraction;
 use crate::yaml::FieldError;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -59,13 +60,7 @@ impl StageKind for DatasetStage {
     fn check(p: &DatasetParams) -> Result<(), FieldError> {
         p.name()
             .map_err(|e| FieldError::at(&["dataset"], e.to_string()))?;
-        if !(0.0..1.0).contains(&p.val_fraction) {
-            return Err(FieldError::at(
-                &["val-fraction"],
-                "`val-fraction` must be in [0, 1)",
-            ));
-        }
-        Ok(())
+        fraction("val-fraction", p.val_fraction)
     }
 
     fn resolve(p: &mut DatasetParams, base: &Path) -> External {
@@ -99,6 +94,19 @@ impl StageKind for DatasetStage {
         ext
     }
 
+    fn unavailable(p: &DatasetParams) -> Option<FieldError> {
+        let name = p.name().ok()?;
+        let param = match p.from.as_deref() {
+            None => "dataset",
+            Some("system") => "from",
+            Some(_) => return None,
+        };
+        if name.system_location().is_some_and(|d| d.is_dir()) {
+            return None;
+        }
+        Some(FieldError::at(&[param], not_installed(name)))
+    }
+
     fn classes(p: &DatasetParams, _: &Inputs) -> Option<usize> {
         p.name().ok()?.num_classes()
     }
@@ -116,12 +124,7 @@ impl StageKind for DatasetStage {
             },
             None | Some("system") => match name.system_location() {
                 Some(p) if p.is_dir() => Source::System,
-                _ => {
-                    return Err(Error::Invalid(format!(
-                        "{name} is not installed at a known system location; set `from:` to a folder or archive, or `from: download`{}",
-                        if name == DatasetName::FashionMnist { " (or `apt-get install dataset-fashion-mnist`)" } else { "" }
-                    )))
-                }
+                _ => return Err(Error::Invalid(not_installed(name))),
             },
             Some(path) => Source::Path(PathBuf::from(path)),
         };
@@ -146,6 +149,23 @@ impl StageKind for DatasetStage {
             json!({"classes": prepared.classes.len(), "rows": rows, "class_names": names, "counts": counts}),
         )
     }
+}
+
+/// Why a dataset cannot be read from the system, and what to write instead.
+fn not_installed(name: DatasetName) -> String {
+    let at = name
+        .system_location()
+        .map(|p| format!(" ({} does not exist)", p.display()))
+        .unwrap_or_default();
+    let apt = if name == DatasetName::FashionMnist {
+        " (or `apt-get install dataset-fashion-mnist`)"
+    } else {
+        ""
+    };
+    format!(
+        "{name} is not installed at a known system location{at}; set `from:` to a folder or \
+         archive, or `from: download`{apt}"
+    )
 }
 
 fn file(name: &str, path: PathBuf) -> FileParam {

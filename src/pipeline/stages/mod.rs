@@ -128,6 +128,11 @@ pub trait StageKind {
     fn check_inputs(_p: &Self::Params, _inputs: &Inputs) -> Result<(), FieldError> {
         Ok(())
     }
+    /// What it needs on this machine that is not there (a dataset not installed), as an error
+    /// at the parameter concerned: checked before a run starts, listed by a dry run.
+    fn unavailable(_p: &Self::Params) -> Option<FieldError> {
+        None
+    }
     /// How many classes the data it writes has, when known before it runs.
     fn classes(_p: &Self::Params, _inputs: &Inputs) -> Option<usize> {
         None
@@ -189,6 +194,11 @@ macro_rules! stage_kinds {
             /// Checks against the planned inputs.
             pub fn check_inputs(&self, inputs: &Inputs) -> Result<(), FieldError> {
                 match self { $(StageParams::$variant(p) => <$stage>::check_inputs(p, inputs)),* }
+            }
+
+            /// What it needs on this machine that is not there.
+            pub fn unavailable(&self) -> Option<FieldError> {
+                match self { $(StageParams::$variant(p) => <$stage>::unavailable(p)),* }
             }
 
             /// The class count of the data it writes, when known before it runs.

@@ -72,7 +72,15 @@ impl StageKind for SourceStatsStage {
     const USES_DEVICE: bool = true;
 
     fn check(p: &SourceStatsParams) -> Result<(), FieldError> {
-        p.spec.batching.check().map_err(field)
+        p.spec.select.check()?;
+        p.spec.batching.check()?;
+        if p.spec.options.taps.as_ref().is_some_and(Vec::is_empty) {
+            return Err(FieldError::at(
+                &["taps"],
+                "lists no tap (allowed: one or more tap names; leave it out for every tap)",
+            ));
+        }
+        Ok(())
     }
 
     fn precision(_: &SourceStatsParams, run: Precision) -> Option<Precision> {

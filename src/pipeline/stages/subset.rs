@@ -9,6 +9,7 @@ use crate::data::store::write_split;
 use crate::data::{Selection, Store};
 use crate::error::Result;
 use crate::pipeline::kinds::{Param, Shape, DATA};
+use crate::yaml::bounds::at_least_if;
 use crate::yaml::FieldError;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -49,6 +50,12 @@ impl StageKind for SubsetStage {
         Param::new("test-per-class", Shape::Scalar),
         Param::new("seed", Shape::Scalar),
     ];
+
+    fn check(p: &SubsetParams) -> Result<(), FieldError> {
+        p.select.check()?;
+        at_least_if("val-per-class", p.val_per_class, 1)?;
+        at_least_if("test-per-class", p.test_per_class, 1)
+    }
 
     fn check_inputs(p: &SubsetParams, inputs: &Inputs) -> Result<(), FieldError> {
         match data_classes(inputs) {

@@ -58,6 +58,7 @@ fn examples(kind: Kind) -> Vec<(&'static str, Value)> {
             ("value", json!("best_epoch")),
             ("order", json!({"a": ["1"]})),
             ("baseline", json!("none")),
+            ("replicates", json!("training seeds")),
             ("plot", json!({"x": "a", "line": "b"})),
         ],
     }

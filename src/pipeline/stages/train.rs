@@ -89,16 +89,9 @@ impl StageKind for TrainStage {
             .arch
             .parse::<Arch>()
             .map_err(|e| FieldError::at(&["arch"], e.to_string()))?;
-        p.batching.check().map_err(field)?;
-        if p.run.optim.epochs == 0 {
-            return Err(FieldError::at(
-                &["optim", "epochs"],
-                "`epochs` must be at least 1",
-            ));
-        }
-        p.run
-            .check()
-            .map_err(|(f, m)| FieldError::at(&["optim", f], m))
+        p.select.check()?;
+        p.batching.check()?;
+        p.run.check()
     }
 
     fn resolve(p: &mut TrainParams, base: &Path) -> External {
@@ -301,6 +294,32 @@ mod tests {
             panic!("{:?}", p.run.method)
         };
         assert_eq!(o.standardize, [want]);
+    }
+
+    #[test]
+    fn every_number_is_checked_with_the_path_of_its_parameter() {
+        let cases = [
+            (
+                json!({"method": {"l2t-ww": {"meta-every": 0}}}),
+                "method.l2t-ww.meta-every",
+            ),
+            (
+                json!({"method": {"l2t-ww": {"meta-lr": -0.1}}}),
+                "method.l2t-ww.meta-lr",
+            ),
+            (json!({"method": {"l2t-w": {"T": 0}}}), "method.l2t-w.T"),
+            (json!({"optim": {"lr": -0.05}}), "optim.lr"),
+            (json!({"optim": {"epochs": 0}}), "optim.epochs"),
+            (json!({"per-class": 0}), "per-class"),
+            (json!({"batch": 0}), "batch"),
+            (json!({"resize-to": 0}), "resize-to"),
+            (json!({"classes": []}), "classes"),
+        ];
+        for (v, path) in cases {
+            let e = TrainStage::check(&params(v.clone())).unwrap_err();
+            assert_eq!(e.path.join("."), path, "{v}");
+        }
+        assert!(TrainStage::check(&params(json!({"method": "l2t-ww"}))).is_ok());
     }
 
     #[test]

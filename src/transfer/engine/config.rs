@@ -6,6 +6,8 @@
 //! and the last epoch at 0. The first is the default (`cosine`); the second is kept as
 //! `cosine-shifted`, for comparisons with the official code run on today's PyTorch.
 
+use crate::yaml::bounds::{at_least, fraction, non_negative, positive, Checked};
+use crate::yaml::FieldError;
 use serde::{Deserialize, Serialize};
 
 /// The learning-rate schedule over epochs.
@@ -55,6 +57,23 @@ impl Default for OptimConfig {
 }
 
 impl OptimConfig {
+    /// Checks every number before any training (the error names the field): at least one
+    /// epoch, a learning rate > 0, momentum in [0, 1), weight decay ≥ 0, all finite; Nesterov
+    /// momentum needs momentum.
+    pub fn check(&self) -> Checked {
+        at_least("epochs", self.epochs, 1)?;
+        positive("lr", self.lr)?;
+        fraction("momentum", self.momentum)?;
+        non_negative("weight-decay", self.weight_decay)?;
+        if self.nesterov && self.momentum == 0.0 {
+            return Err(FieldError::at(
+                &["nesterov"],
+                "Nesterov momentum needs `momentum` > 0 (it is 0); set `nesterov: false` or a momentum in (0, 1)",
+            ));
+        }
+        Ok(())
+    }
+
     fn cosine(&self, t: f64) -> f64 {
         let e = self.epochs.max(1) as f64;
         self.lr * (1.0 + (std::f64::consts::PI * t / e).cos()) / 2.0
@@ -102,6 +121,42 @@ mod tests {
             schedule,
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn every_number_is_checked_with_its_field() {
+        assert!(OptimConfig::default().check().is_ok());
+        let bad = |o: OptimConfig| o.check().unwrap_err().path.join(".");
+        let d = OptimConfig::default;
+        assert_eq!(bad(OptimConfig { epochs: 0, ..d() }), "epochs");
+        assert_eq!(bad(OptimConfig { lr: -0.05, ..d() }), "lr");
+        assert_eq!(
+            bad(OptimConfig {
+                lr: f64::NAN,
+                ..d()
+            }),
+            "lr"
+        );
+        assert_eq!(
+            bad(OptimConfig {
+                momentum: 1.0,
+                ..d()
+            }),
+            "momentum"
+        );
+        assert_eq!(
+            bad(OptimConfig {
+                weight_decay: -1.0,
+                ..d()
+            }),
+            "weight-decay"
+        );
+        let no_momentum = OptimConfig {
+            momentum: 0.0,
+            nesterov: true,
+            ..d()
+        };
+        assert_eq!(bad(no_momentum), "nesterov");
     }
 
     #[test]

@@ -13,6 +13,8 @@ use super::schemes::PairScheme;
 use super::BuildContext;
 use crate::error::{Error, Result};
 use crate::transfer::engine::Method;
+use crate::yaml::bounds::{at_least, finite, non_negative, positive, Checked};
+use crate::yaml::FieldError;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -32,6 +34,14 @@ impl Default for LwfOptions {
             temperature: 2.0,
             alpha: 1.0,
         }
+    }
+}
+
+impl LwfOptions {
+    /// Checks the numbers: a temperature > 0, a weight ≥ 0, both finite.
+    pub fn check(&self) -> Checked {
+        positive("temperature", self.temperature)?;
+        non_negative("alpha", self.alpha)
     }
 }
 
@@ -57,6 +67,13 @@ impl Default for AtOptions {
     }
 }
 
+impl AtOptions {
+    /// Checks the weight: finite, ≥ 0 (0 trains as scratch does).
+    pub fn check(&self) -> Checked {
+        non_negative("beta", self.beta)
+    }
+}
+
 /// Options of `fm`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
@@ -73,6 +90,13 @@ impl Default for FmOptions {
             beta: 0.5,
             pairs: PairScheme::OneToOne,
         }
+    }
+}
+
+impl FmOptions {
+    /// Checks the weight: finite, ≥ 0 (0 trains as scratch does).
+    pub fn check(&self) -> Checked {
+        non_negative("beta", self.beta)
     }
 }
 
@@ -137,6 +161,36 @@ impl Default for L2tOptions {
     }
 }
 
+impl L2tOptions {
+    /// Checks the numbers and their relations, for `l2t-ww` when `ww` (else `l2t-w`): β > 0
+    /// (with β = 0 the look-ahead moves nothing and the meta-gradient is zero), at least one
+    /// look-ahead step `T` unless `frozen` (T = 0 has no look-ahead: the meta-gradient is
+    /// identically zero), a meta learning rate > 0, a meta weight decay ≥ 0, a meta step every
+    /// k ≥ 1 batches, a finite λ bias; `lambda` only for l2t-ww, which learns λ.
+    pub fn check(&self, ww: bool) -> Checked {
+        positive("beta", self.beta)?;
+        if !self.frozen && self.lookahead == 0 {
+            return Err(FieldError::at(
+                &["T"],
+                "must be at least 1 (allowed: 1, 2, …), got 0: without a look-ahead step the \
+                 meta-gradient is identically zero (for a run whose meta-networks never learn, \
+                 write `frozen: true`)",
+            ));
+        }
+        positive("meta-lr", self.meta_lr)?;
+        non_negative("meta-wd", self.meta_wd)?;
+        at_least("meta-every", self.meta_every, 1)?;
+        finite("lambda-init", self.lambda_init)?;
+        if !ww && self.lambda.is_some() {
+            return Err(FieldError::at(
+                &["lambda"],
+                "l2t-w learns no λ: remove `lambda` or use l2t-ww",
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// A transfer method with its options. Written as its name alone (`scratch`, or `fm` with the
 /// default options) or as a one-key map from the name to its options (`{fm: {beta: 1.0}}`).
 #[derive(Debug, Clone, PartialEq)]
@@ -193,6 +247,20 @@ impl MethodSpec {
         !matches!(self, MethodSpec::Scratch)
     }
 
+    /// Checks the options' numbers and relations; the error's path starts with the method's
+    /// name (`l2t-ww.meta-lr`), as the options are written under it.
+    pub fn check(&self) -> Checked {
+        let checked = match self {
+            MethodSpec::Scratch | MethodSpec::Finetune => Ok(()),
+            MethodSpec::Lwf(o) => o.check(),
+            MethodSpec::At(o) => o.check(),
+            MethodSpec::Fm(o) => o.check(),
+            MethodSpec::L2tW(o) => o.check(false),
+            MethodSpec::L2tWw(o) => o.check(true),
+        };
+        checked.map_err(|e| e.within(&[self.name()]))
+    }
+
     /// Makes the relative paths among the options (`standardize`) relative to `base` instead.
     pub fn resolve_paths(&mut self, base: &Path) {
         for p in self.paths_mut() {
@@ -210,8 +278,10 @@ impl MethodSpec {
         }
     }
 
-    /// Builds the method for the networks in `ctx`.
+    /// Builds the method for the networks in `ctx` (its options checked first).
     pub fn build(&self, ctx: &BuildContext) -> Result<Box<dyn Method>> {
+        self.check()
+            .map_err(|e| Error::Invalid(format!("method: {}", e.shown())))?;
         if self.needs_source() && ctx.sources.is_empty() {
             return Err(Error::Invalid(format!(
                 "method `{}` needs at least one source network",
@@ -226,21 +296,11 @@ impl MethodSpec {
             MethodSpec::Fm(o) => Box::new(Fm::new(ctx, &o.pairs, o.beta)?),
             MethodSpec::L2tW(o) | MethodSpec::L2tWw(o) => {
                 let ww = matches!(self, MethodSpec::L2tWw(_));
-                if !ww && o.lambda.is_some() {
-                    return Err(Error::Invalid(
-                        "l2t-w learns no λ: remove `lambda` or use l2t-ww".into(),
-                    ));
-                }
                 let default_pairs = if ww {
                     PairScheme::AllToAll
                 } else {
                     PairScheme::OneToOne
                 };
-                if o.meta_every == 0 {
-                    return Err(Error::Invalid(
-                        "`meta-every` must be at least 1 (1: a meta step on every batch)".into(),
-                    ));
-                }
                 let settings = L2tSettings {
                     cfg: L2twwConfig {
                         beta: o.beta,
@@ -388,6 +448,41 @@ mod tests {
         assert_eq!(o.standardize.len(), 2);
         let text = serde_yaml_ng::to_string(&b).unwrap();
         assert_eq!(serde_yaml_ng::from_str::<MethodSpec>(&text).unwrap(), b);
+    }
+
+    #[test]
+    fn every_number_of_every_method_is_checked_with_its_path() {
+        let bad = |yaml: &str| {
+            let m: MethodSpec = serde_yaml_ng::from_str(yaml).unwrap();
+            m.check().map_err(|e| e.path.join("."))
+        };
+        for ok in [
+            "scratch",
+            "lwf",
+            "at",
+            "fm",
+            "l2t-w",
+            "l2t-ww",
+            "l2t-ww: {frozen: true, T: 0}",
+        ] {
+            assert_eq!(bad(ok), Ok(()), "{ok}");
+        }
+        let cases = [
+            ("lwf: {temperature: 0}", "lwf.temperature"),
+            ("lwf: {alpha: -1}", "lwf.alpha"),
+            ("at: {beta: -1}", "at.beta"),
+            ("fm: {beta: .nan}", "fm.beta"),
+            ("l2t-ww: {beta: 0}", "l2t-ww.beta"),
+            ("l2t-ww: {T: 0}", "l2t-ww.T"),
+            ("l2t-ww: {meta-lr: -0.1}", "l2t-ww.meta-lr"),
+            ("l2t-w: {meta-wd: -1}", "l2t-w.meta-wd"),
+            ("l2t-ww: {meta-every: 0}", "l2t-ww.meta-every"),
+            ("l2t-ww: {lambda-init: .inf}", "l2t-ww.lambda-init"),
+            ("l2t-w: {lambda: relu6}", "l2t-w.lambda"),
+        ];
+        for (yaml, path) in cases {
+            assert_eq!(bad(yaml), Err(path.to_string()), "{yaml}");
+        }
     }
 
     #[test]
