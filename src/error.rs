@@ -115,6 +115,22 @@ pub enum Error {
     Torch(#[from] tch::TchError),
 }
 
+/// The causes worth printing after the first message of an error chain (its messages,
+/// outermost first): a cause whose text a message above it already contains — the I/O error
+/// after `path: error` — is left out, so no reason is printed twice.
+pub fn new_causes(chain: &[String]) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    for (i, cause) in chain.iter().enumerate().skip(1) {
+        if !chain[..i]
+            .iter()
+            .any(|above| above.contains(cause.as_str()))
+        {
+            out.push(cause);
+        }
+    }
+    out
+}
+
 impl Error {
     /// A [`Error::BadFile`] for `path` with message `msg`.
     pub fn bad_file(path: impl Into<PathBuf>, msg: impl Into<String>) -> Self {
@@ -148,5 +164,24 @@ impl Error {
             path: path.into(),
             source,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cause_already_in_the_message_above_is_not_repeated() {
+        let e = Error::io(
+            "/x/run.yaml",
+            std::io::Error::from(std::io::ErrorKind::NotFound),
+        );
+        let e = anyhow::Error::new(e);
+        let chain: Vec<String> = e.chain().map(|c| c.to_string()).collect();
+        assert_eq!(chain.len(), 2, "{chain:?}");
+        assert!(new_causes(&chain).is_empty(), "{chain:?}");
+        let chain = vec!["reading the cache".to_string(), "disk full".to_string()];
+        assert_eq!(new_causes(&chain), ["disk full"]);
     }
 }

@@ -84,6 +84,11 @@ pub struct EntrySummary {
 }
 
 impl Store {
+    /// Whether a cache of this layout is under `root` (nothing is created).
+    pub fn exists(root: &Path) -> bool {
+        root.join(LAYOUT).is_dir()
+    }
+
     /// Opens (creating as needed) the cache under `root`.
     pub fn open(root: &Path) -> Result<Store> {
         let base = root.join(LAYOUT);

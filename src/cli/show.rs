@@ -24,7 +24,8 @@ pub struct ShowArgs {
 
 /// `l2tww show`.
 pub fn run(a: ShowArgs, global: &GlobalOpts) -> anyhow::Result<ExitCode> {
-    let loaded = crate::pipeline::load(&a.pipeline, a.cache.as_deref(), plan_options(global))?;
+    let options = plan_options(global);
+    let loaded = crate::pipeline::load_existing(&a.pipeline, a.cache.as_deref(), options)?;
     let (plan, store) = (&loaded.plan, &loaded.store);
     let s = plan.stage_index(&a.stage).ok_or_else(|| {
         let names: Vec<&str> = plan.spec.stages.iter().map(|s| s.name.as_str()).collect();

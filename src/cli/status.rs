@@ -25,10 +25,15 @@ pub struct PipelineArgs {
 }
 
 impl PipelineArgs {
-    /// The pipeline planned against its cache.
+    /// The pipeline planned against its cache, which must be there (these commands only
+    /// look: they create no cache).
     pub fn load(&self, global: &GlobalOpts) -> anyhow::Result<Loaded> {
         let cache: Option<&Path> = self.cache.as_deref();
-        Ok(pipeline::load(&self.pipeline, cache, plan_options(global))?)
+        Ok(pipeline::load_existing(
+            &self.pipeline,
+            cache,
+            plan_options(global),
+        )?)
     }
 }
 

@@ -22,7 +22,7 @@ pub mod spec;
 pub mod stages;
 
 use crate::cache::{FileHashes, Store};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use plan::{Plan, PlanOptions};
 use spec::PipelineSpec;
 use std::path::{Path, PathBuf};
@@ -67,13 +67,34 @@ pub struct Loaded {
     pub hashes: FileHashes,
 }
 
-/// Reads and plans `path` against its cache (`cache` overrides the default location).
+/// Reads and plans `path` against its cache (`cache` overrides the default location), which is
+/// created when it is not there.
 pub fn load(path: &Path, cache: Option<&Path>, options: PlanOptions) -> Result<Loaded> {
+    open(path, cache, options, true)
+}
+
+/// Reads and plans `path` against a cache that is already there, for the commands that only
+/// look (`status`, `runs`, `show`): nothing is created, and a folder without a cache is an error that
+/// says so rather than a plan whose every instance is stale.
+pub fn load_existing(path: &Path, cache: Option<&Path>, options: PlanOptions) -> Result<Loaded> {
+    open(path, cache, options, false)
+}
+
+fn open(path: &Path, cache: Option<&Path>, options: PlanOptions, create: bool) -> Result<Loaded> {
     let spec = PipelineSpec::read(path)?;
     let project = project_root(path);
     let root = cache
         .map(Path::to_path_buf)
         .unwrap_or_else(|| cache_root(&project));
+    if !create && !Store::exists(&root) {
+        return Err(Error::Invalid(format!(
+            "there is no cache at {}: nothing has run with it (`l2tww run {1} --dry-run` lists \
+             what would run, `l2tww run {1}` makes it; `--cache DIR` or $L2TWW_CACHE name \
+             another cache)",
+            root.display(),
+            path.display()
+        )));
+    }
     // Jobs may run in another folder (Slurm): the cache is named absolutely.
     crate::fsx::create_dir_all(&root)?;
     let root = std::fs::canonicalize(&root).unwrap_or(root);

@@ -1,15 +1,7 @@
 //! Names in a pipeline: valid stage names, the stage names an input parameter holds, and the
 //! nearest valid name to a misspelt one (for "did you mean" in every error that names one).
 
-/// The nearest of `candidates` to `word`, if it is close enough to be a likely typo.
-pub fn nearest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    candidates
-        .into_iter()
-        .map(|c| (strsim::damerau_levenshtein(word, c), c))
-        .filter(|(d, c)| *d <= 2.max(c.len() / 3))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
-}
+pub use crate::yaml::nearest;
 
 /// `did you mean …? (valid: …)` for a word among `candidates`.
 pub fn did_you_mean<'a>(

@@ -1,7 +1,8 @@
 //! The experiments table of a pipeline (`l2tww runs`, the `dvc exp show` of a study): one row
 //! per training instance with its labels, the parameters that differ between the instances, its
-//! metrics and time from the cache entry, and its state — fresh (in the cache), running (a live
-//! process is computing it), failed (its last log ends with an error), or stale.
+//! metrics (whole numbers as integers) and time from the cache entry, when it started (UTC),
+//! and its state — fresh (in the cache), running (a live process is computing it), failed (its
+//! last log ends with an error), or stale.
 
 use super::exec::child::last_error;
 use super::exec::job::log_path;
@@ -27,18 +28,37 @@ pub const METRICS: &[&str] = &[
 pub enum Field {
     /// Text (labels, parameters, state).
     Text(String),
-    /// A number.
+    /// A measured number (an accuracy, seconds).
     Number(f64),
+    /// A whole number (an epoch, a seed, a label such as `per-class=50`).
+    Integer(i64),
     /// Nothing (a stale run's metrics).
     Empty,
 }
 
 impl Field {
-    /// The cell as text.
+    /// A label's value: a whole number when it is written as one (`seed=0`), else text.
+    pub fn label(value: &str) -> Field {
+        match value.parse::<i64>() {
+            Ok(n) if n.to_string() == value => Field::Integer(n),
+            _ => Field::Text(value.to_string()),
+        }
+    }
+
+    /// The cell as a person reads it: measured numbers to two decimals.
     pub fn text(&self) -> String {
+        match self {
+            Field::Number(x) => format!("{x:.2}"),
+            other => other.csv(),
+        }
+    }
+
+    /// The cell in CSV: numbers to 12 significant digits, without float noise.
+    pub fn csv(&self) -> String {
         match self {
             Field::Text(t) => t.clone(),
             Field::Number(x) => crate::report::csv::number(Some(*x)),
+            Field::Integer(n) => n.to_string(),
             Field::Empty => String::new(),
         }
     }
@@ -47,7 +67,16 @@ impl Field {
         match self {
             Field::Text(t) => Value::String(t.clone()),
             Field::Number(x) => serde_json::json!(x),
+            Field::Integer(n) => serde_json::json!(n),
             Field::Empty => Value::Null,
+        }
+    }
+
+    fn as_f64(&self) -> Option<f64> {
+        match self {
+            Field::Number(x) => Some(*x),
+            Field::Integer(n) => Some(*n as f64),
+            _ => None,
         }
     }
 }
@@ -116,7 +145,7 @@ pub fn runs_table(plan: &Plan, store: &Store) -> Result<RunsTable> {
                 inst.labels
                     .iter()
                     .find(|(k, _)| k == l)
-                    .map_or(Field::Empty, |(_, v)| Field::Text(v.clone())),
+                    .map_or(Field::Empty, |(_, v)| Field::label(v)),
             );
         }
         for k in &differing {
@@ -130,8 +159,8 @@ pub fn runs_table(plan: &Plan, store: &Store) -> Result<RunsTable> {
             row.push(number(&meta["metrics"][m]));
         }
         row.push(number(&meta["seconds"]));
-        row.push(match meta["started"].as_str() {
-            Some(s) => Field::Text(s.to_string()),
+        row.push(match meta["started"].as_u64() {
+            Some(t) => Field::Text(utc(t)),
             None => Field::Empty,
         });
         rows.push(row);
@@ -139,8 +168,30 @@ pub fn runs_table(plan: &Plan, store: &Store) -> Result<RunsTable> {
     Ok(RunsTable { columns, rows })
 }
 
+/// A metric from a manifest: whole numbers stay whole (`best_epoch`).
 fn number(v: &Value) -> Field {
-    v.as_f64().map_or(Field::Empty, Field::Number)
+    match (v.as_i64(), v.as_f64()) {
+        (Some(n), _) => Field::Integer(n),
+        (None, Some(x)) => Field::Number(x),
+        _ => Field::Empty,
+    }
+}
+
+/// Unix seconds as a UTC time, `2026-12-03 19:39Z` (the civil calendar from days since
+/// 1970-01-01, after Howard Hinnant's algorithm).
+fn utc(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let (hour, minute) = ((secs % 86_400) / 3600, (secs % 3600) / 60);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02} {hour:02}:{minute:02}Z")
 }
 
 /// `{"optim": {"lr": 0.1}}` → `optim.lr = 0.1`; lists and scalars as compact JSON text.
@@ -172,11 +223,13 @@ impl RunsTable {
     pub fn sort_by(&mut self, column: &str) -> Result<()> {
         let i = self.column(column)?;
         self.rows.sort_by(|a, b| match (&a[i], &b[i]) {
-            (Field::Number(x), Field::Number(y)) => x.total_cmp(y),
             (Field::Empty, Field::Empty) => std::cmp::Ordering::Equal,
             (Field::Empty, _) => std::cmp::Ordering::Greater,
             (_, Field::Empty) => std::cmp::Ordering::Less,
-            (x, y) => x.text().cmp(&y.text()),
+            (x, y) => match (x.as_f64(), y.as_f64()) {
+                (Some(x), Some(y)) => x.total_cmp(&y),
+                _ => x.csv().cmp(&y.csv()),
+            },
         });
         Ok(())
     }
@@ -199,7 +252,7 @@ impl RunsTable {
         let keep: Vec<usize> = (0..self.columns.len())
             .filter(|&i| {
                 i == 0 || {
-                    let values: BTreeSet<String> = self.rows.iter().map(|r| r[i].text()).collect();
+                    let values: BTreeSet<String> = self.rows.iter().map(|r| r[i].csv()).collect();
                     values.len() > 1
                 }
             })
@@ -214,7 +267,7 @@ impl RunsTable {
     pub fn csv(&self) -> String {
         let mut csv = crate::report::csv::CsvText::with_header(&self.columns);
         for r in &self.rows {
-            csv.row(&r.iter().map(Field::text).collect::<Vec<_>>());
+            csv.row(&r.iter().map(Field::csv).collect::<Vec<_>>());
         }
         csv.into_string()
     }
@@ -352,6 +405,27 @@ mod tests {
             .next()
             .unwrap()
             .starts_with("instance  state"));
+    }
+
+    #[test]
+    fn numbers_read_as_numbers_whole_ones_as_integers_and_times_as_dates() {
+        assert_eq!(Field::label("0"), Field::Integer(0));
+        assert_eq!(Field::label("fm"), Field::Text("fm".into()));
+        assert_eq!(Field::label("007"), Field::Text("007".into()));
+        assert_eq!(number(&serde_json::json!(3)), Field::Integer(3));
+        assert_eq!(number(&serde_json::json!(1.0)), Field::Number(1.0));
+        assert_eq!(Field::Number(71.234567891234).text(), "71.23");
+        assert_eq!(Field::Number(71.234567891234).csv(), "71.2345678912");
+        let t = RunsTable {
+            columns: vec!["seed".into(), "best_epoch".into()],
+            rows: vec![vec![Field::label("1"), number(&serde_json::json!(2))]],
+        };
+        let json: Value = serde_json::from_str(&t.json()).unwrap();
+        assert_eq!(json[0]["seed"], serde_json::json!(1));
+        assert!(json[0]["best_epoch"].is_u64(), "{}", t.json());
+        assert_eq!(utc(0), "1970-01-01 00:00Z");
+        assert_eq!(utc(1_796_326_771), "2026-12-03 19:39Z");
+        assert_eq!(utc(951_782_400), "2000-02-29 00:00Z");
     }
 
     #[test]

@@ -161,7 +161,7 @@ pub fn run(
         eval: cfg.run.eval,
         seed: cfg.run.seed,
         checkpoint: Some(cfg.out.join("checkpoint.safetensors")),
-        fingerprint: cfg.fingerprint(),
+        fingerprint: cfg.fingerprint()?,
         stop_after: None,
     };
     let data = RunData {

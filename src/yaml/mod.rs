@@ -3,11 +3,14 @@
 //! typed deserialisation ([`typed`], which finds the bad value's path even through
 //! `#[serde(flatten)]`); a tagged scalar `!tag value` becomes `{"tag": value}` (serde's external
 //! enum form). Anchors and aliases are resolved; comments and formatting are dropped. Typed
-//! values' range checks live here too ([`bounds`]). A leaf: imports nothing from the crate.
+//! values' range checks ([`bounds`]) and "did you mean" for unknown fields ([`nearest`],
+//! [`FieldError::suggest`]) live here too. A leaf: imports nothing from the crate.
 
 pub mod bounds;
+mod suggest;
 mod typed;
 
+pub use suggest::nearest;
 pub use typed::{typed, FieldError};
 
 use std::collections::HashMap;

@@ -178,10 +178,10 @@ fn issue13_a_relative_standardize_path_is_resolved_against_the_pipeline_and_keye
                   method: {l2t-ww: {standardize: FILE}}}\n";
     let p = Proj::new(&stages.replace("FILE", "stats/channels.parquet"));
     let want = p.dir().join("pipelines/stats/channels.parquet");
-    let (o, _) = p.ok(&["status", "pipelines/p.yaml"]);
+    let (_, e) = p.ok(&["run", "pipelines/p.yaml", "--dry-run"]);
     assert!(
-        o.contains(&format!("reads {}, which does not exist", want.display())),
-        "{o}"
+        e.contains(&format!("reads {}, which does not exist", want.display())),
+        "{e}"
     );
     std::fs::create_dir_all(want.parent().unwrap()).unwrap();
     std::fs::write(&want, b"statistics one").unwrap();

@@ -5,6 +5,7 @@ mod data_gen;
 mod util;
 
 mod cache;
+mod cli_failures;
 mod conformance;
 mod data_download;
 mod data_errors;

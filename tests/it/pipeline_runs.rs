@@ -33,7 +33,15 @@ fn fields(line: &str) -> Vec<String> {
 #[test]
 fn the_runs_table_lists_every_training_with_its_metrics_and_state() {
     let p = Project::new(&yaml(1, "[0, 1]", 8));
-    // Before anything ran: every training stale, no metrics.
+    // Before anything ran there is no cache: it is said, and none is made.
+    let out = p.l2tww(&["runs", "pipelines/p.yaml"]);
+    let (o, e) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{o}{e}");
+    assert!(e.contains("there is no cache at") && o.is_empty(), "{o}{e}");
+    assert!(!p.cache().exists());
+    // The first run leaves the targets stale (its sources only), with no metrics.
+    let first = p.l2tww(&["run", "pipelines/p.yaml", "--only", "source"]);
+    assert!(first.status.success(), "{:?}", text(&first));
     let (header, rows) = runs(&p, &[]);
     let col = |name: &str| {
         header
@@ -43,8 +51,11 @@ fn the_runs_table_lists_every_training_with_its_metrics_and_state() {
     };
     // source + 2 methods × 2 seeds.
     assert_eq!(rows.len(), 5, "{rows:?}");
-    assert!(rows.iter().all(|r| r[col("state")] == "stale"), "{rows:?}");
-    assert!(rows.iter().all(|r| r[col("test_acc")].is_empty()));
+    let stale = rows.iter().filter(|r| r[col("state")] == "stale").count();
+    assert_eq!(stale, 4, "{rows:?}");
+    assert!(rows
+        .iter()
+        .all(|r| (r[col("state")] == "stale") == r[col("test_acc")].is_empty()));
 
     p.run();
     let (header, rows) = runs(&p, &["--sort-by", "test_acc"]);
@@ -86,6 +97,19 @@ fn the_runs_table_lists_every_training_with_its_metrics_and_state() {
     let json = p.l2tww(&["runs", "pipelines/p.yaml", "--json"]);
     let v: serde_json::Value = serde_json::from_str(&text(&json).0).unwrap();
     assert_eq!(v.as_array().unwrap().len(), 5);
+    // Whole numbers are integers, a seed label a number, and the start time is given.
+    let fresh = &v.as_array().unwrap()[0];
+    assert!(fresh["best_epoch"].is_u64(), "{fresh}");
+    let target = v.as_array().unwrap().iter().find(|r| r["seed"] == 1);
+    assert!(target.is_some(), "{v}");
+    assert!(
+        fresh["started"].as_str().is_some_and(|s| s.ends_with('Z')),
+        "{fresh}"
+    );
+    // The aligned table shows measured numbers to two decimals.
+    let table = text(&p.l2tww(&["runs", "pipelines/p.yaml"])).0;
+    let acc = fresh["test_acc"].as_f64().unwrap();
+    assert!(table.contains(&format!("{acc:.2}")), "{table}");
     let md = p.l2tww(&["runs", "pipelines/p.yaml", "--md", "--only-changed"]);
     assert_eq!(text(&md).0.lines().count(), 2 + 5);
     let bad = p.l2tww(&["runs", "pipelines/p.yaml", "--sort-by", "test_ac"]);

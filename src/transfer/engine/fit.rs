@@ -42,12 +42,20 @@ pub trait Listener {
     fn resumed(&mut self, _done: usize, _of: usize) {}
 }
 
-/// What a training continued from its checkpoint says first.
+/// What a training continued from its checkpoint says first: the epoch it continues with, or
+/// that the checkpoint holds every epoch (nothing is trained again; the results are written).
 pub fn resumed_line(done: usize, of: usize) -> String {
-    format!(
-        "resumed from the checkpoint after epoch {done}/{of}; continuing with epoch {}",
-        done + 1
-    )
+    if done >= of {
+        format!(
+            "the checkpoint holds all {of} epoch(s): the training is complete; nothing is \
+             trained again, its results are written"
+        )
+    } else {
+        format!(
+            "resumed from the checkpoint after epoch {done}/{of}; continuing with epoch {}",
+            done + 1
+        )
+    }
 }
 
 /// A listener that ignores everything.
