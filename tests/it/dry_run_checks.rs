@@ -92,6 +92,16 @@ fn a_negative_learning_rate_is_refused_at_dry_run() {
 }
 
 #[test]
+fn standardisation_files_that_do_not_match_the_sources_are_refused_at_dry_run() {
+    refused(
+        "method: {l2t-ww: {standardize: [a.parquet, b.parquet]}}",
+        "standardize",
+        "method.l2t-ww.standardize",
+        "names 2 statistics file(s) for 1 source(s)",
+    );
+}
+
+#[test]
 fn a_bad_number_inside_a_sweep_is_refused_at_its_item() {
     let p = Proj::new(&target(
         "method: [fm, {l2t-ww: {meta-every: 0}, label: bad}]",

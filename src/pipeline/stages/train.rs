@@ -131,6 +131,19 @@ impl StageKind for TrainStage {
                 ),
             ));
         }
+        if let MethodSpec::L2tW(o) | MethodSpec::L2tWw(o) = method {
+            let n = o.standardize.len();
+            if n > 0 && n != sources.len() {
+                return Err(FieldError::at(
+                    &["method", method.name(), "standardize"],
+                    format!(
+                        "names {n} statistics file(s) for {} source(s); give one per source, \
+                         in the order of `sources`",
+                        sources.len()
+                    ),
+                ));
+            }
+        }
         if let MethodSpec::Finetune = method {
             if let Some(StageParams::Train(s)) = sources.first().map(|s| &s.params) {
                 if s.target.arch != p.target.arch {
