@@ -2,6 +2,7 @@
 //! `--dry-run`), the reports printed at the end. The device, precision and threads are resolved
 //! here, once, into the run's execution context.
 
+use super::set::SetArgs;
 use super::GlobalOpts;
 use crate::cache::{Store, Verify};
 use crate::device::{available_threads, DeviceChoice, ExecContext};
@@ -10,6 +11,7 @@ use crate::pipeline::exec::{slurm, Outcome, RunReport, Schedule};
 use crate::pipeline::plan::{Plan, PlanOptions};
 use crate::pipeline::settings::Executor;
 use crate::pipeline::{self, results, Loaded};
+use crate::verbosity;
 use clap::Args;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -46,6 +48,8 @@ pub struct RunArgs {
     /// With --executor slurm: wait for the jobs, then print the results.
     #[arg(long)]
     pub wait: bool,
+    #[command(flatten)]
+    pub set: SetArgs,
 }
 
 /// What a plan depends on among the global options.
@@ -87,6 +91,13 @@ fn verify(a: &RunArgs) -> Verify {
     }
 }
 
+/// The cache key of an instance, printed under it with `-v`.
+fn print_key(key: &crate::cache::Key) {
+    if verbosity::verbose() {
+        println!("           key {key}");
+    }
+}
+
 fn dry_run(plan: &Plan, store: &Store, a: &RunArgs) -> anyhow::Result<ExitCode> {
     let schedule = Schedule::new(plan, store, &a.only, &a.force, verify(a))?;
     let mut n = 0;
@@ -99,8 +110,12 @@ fn dry_run(plan: &Plan, store: &Store, a: &RunArgs) -> anyhow::Result<ExitCode> 
                     .map(|m| format!("; reads {} (missing)", m.path.display()))
                     .collect();
                 println!("would run  {}  ({}{missing})", inst.name, why.join("; "));
+                print_key(&inst.key);
             }
-            Outcome::Fresh => println!("fresh      {}", inst.name),
+            Outcome::Fresh if !verbosity::quiet() => {
+                println!("fresh      {}", inst.name);
+                print_key(&inst.key);
+            }
             _ => {}
         }
     }
@@ -111,6 +126,19 @@ fn dry_run(plan: &Plan, store: &Store, a: &RunArgs) -> anyhow::Result<ExitCode> 
         plan.instances.len()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// With `-v`, the instances found fresh, which will not run.
+fn print_fresh(plan: &Plan, schedule: &Schedule) {
+    if !verbosity::verbose() {
+        return;
+    }
+    for (inst, o) in plan.instances.iter().zip(&schedule.outcomes) {
+        if *o == Outcome::Fresh {
+            println!("fresh {}", inst.name);
+            print_key(&inst.key);
+        }
+    }
 }
 
 /// Prints the reports' tables and where they are.
@@ -127,7 +155,13 @@ fn publish(loaded: &Loaded) -> anyhow::Result<()> {
 
 /// `l2tww run`.
 pub fn run(a: RunArgs, global: &GlobalOpts) -> anyhow::Result<ExitCode> {
-    let loaded = pipeline::load(&a.pipeline, a.cache.as_deref(), plan_options(global))?;
+    let overrides = a.set.overrides()?;
+    let loaded = pipeline::load(
+        &a.pipeline,
+        &overrides,
+        a.cache.as_deref(),
+        plan_options(global),
+    )?;
     let (plan, store) = (&loaded.plan, &loaded.store);
     if a.dry_run {
         return dry_run(plan, store, &a);
@@ -145,6 +179,7 @@ pub fn run(a: RunArgs, global: &GlobalOpts) -> anyhow::Result<ExitCode> {
     store.sweep_tmp()?;
     let mut schedule = Schedule::new(plan, store, &a.only, &a.force, verify(&a))?;
     schedule.check_files(plan)?;
+    print_fresh(plan, &schedule);
     let opts = LocalOptions {
         jobs: a.jobs,
         exec,

@@ -4,16 +4,19 @@
 //! what is stale and why; [`exec`] runs what is stale — one scheduling core, a local and a Slurm
 //! executor; [`stages`] are the kinds, each a [`stages::StageKind`] over the library's own
 //! configuration types ([`kinds`] names them and their parameter tables); [`gc`], [`dag`] and
-//! [`results`] serve the CLI.
+//! [`results`] serve the CLI. A file may take stages from others ([`include`]); a run may
+//! override parameters ([`overrides`]).
 
 pub mod dag;
 pub mod exec;
 pub mod freshness;
 pub mod gc;
+pub mod include;
 pub mod kinds;
 pub mod labels;
 pub mod merge;
 pub mod names;
+pub mod overrides;
 pub mod plan;
 pub mod results;
 pub mod runs;
@@ -23,6 +26,7 @@ pub mod stages;
 
 use crate::cache::{FileHashes, Store};
 use crate::error::Result;
+use overrides::Override;
 use plan::{Plan, PlanOptions};
 use spec::PipelineSpec;
 use std::path::{Path, PathBuf};
@@ -67,9 +71,15 @@ pub struct Loaded {
     pub hashes: FileHashes,
 }
 
-/// Reads and plans `path` against its cache (`cache` overrides the default location).
-pub fn load(path: &Path, cache: Option<&Path>, options: PlanOptions) -> Result<Loaded> {
-    let spec = PipelineSpec::read(path)?;
+/// Reads `path` (with the files it includes and the `--set` overrides) and plans it against
+/// its cache (`cache` overrides the default location).
+pub fn load(
+    path: &Path,
+    overrides: &[Override],
+    cache: Option<&Path>,
+    options: PlanOptions,
+) -> Result<Loaded> {
+    let spec = PipelineSpec::read_with(path, overrides)?;
     let project = project_root(path);
     let root = cache
         .map(Path::to_path_buf)

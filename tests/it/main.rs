@@ -5,6 +5,7 @@ mod data_gen;
 mod util;
 
 mod cache;
+mod cli_conventions;
 mod conformance;
 mod data_download;
 mod data_errors;
@@ -20,6 +21,7 @@ mod linking;
 mod meta;
 mod outputs_mode;
 mod pipeline;
+mod pipeline_include;
 mod pipeline_labels;
 mod pipeline_runs;
 mod replicates;
