@@ -29,11 +29,24 @@ REFERENCE ?= ../shared/reference
 .PHONY: help install venv build release test test-slurm conformance fashion-mnist limited-data multi-source clean-venv
 
 help:
-	@echo "make limited-data   run the low-sample transfer study (installs what it needs)"
-	@echo "make test           build and run every test (installs what it needs)"
-	@echo "make multi-source   run the multi-source study"
-	@echo "make limited-data PROFILE=paper   the paper's sizes and settings (the default on a GPU machine)"
-	@echo "make limited-data PROFILE=default the CPU-sized study, whatever the machine"
+	@echo "Studies (each installs what it needs first):"
+	echo "  make limited-data     run the low-sample transfer study (PROFILE=auto|default|paper)"
+	echo "  make limited-data PROFILE=paper     the paper's sizes and settings (the default on a GPU)"
+	echo "  make limited-data PROFILE=default   the CPU-sized study, whatever the machine"
+	echo "  make multi-source     run the multi-source study"
+	echo "Checks:"
+	echo "  make test             build and run every test"
+	echo "  make test-slurm       the Slurm client against a temporary single-node cluster"
+	echo "  make conformance      compare with the official code's tensors in $(REFERENCE)"
+	echo "Setup:"
+	echo "  make build            debug build of l2tww (in $(CARGO_TARGET_DIR))"
+	echo "  make release          optimised build"
+	echo "  make install          link l2tww into $(PREFIX)/bin"
+	echo "  make venv             the Python venv with torch $(TORCH_VERSION) (the libtorch tch links)"
+	echo "  make fashion-mnist    install Debian's dataset-fashion-mnist when missing"
+	echo "  make clean-venv       remove the venv ($(VENV))"
+	echo "  make help             this list"
+	echo "Variables: DEVICE=auto|cpu|cuda|cuda:N  JOBS=N  CACHE=DIR  PREFIX=DIR  REFERENCE=DIR"
 
 $(TORCH_STAMP):
 	@echo "==> creating $(VENV) with torch==$(TORCH_VERSION) (the libtorch tch links against)"

@@ -89,6 +89,15 @@ impl Store {
         root.join(LAYOUT).is_dir()
     }
 
+    /// The cache under `root` for looking only: nothing is created, and where nothing is there
+    /// every lookup misses.
+    pub fn view(root: &Path) -> Store {
+        Store {
+            root: root.to_path_buf(),
+            base: root.join(LAYOUT),
+        }
+    }
+
     /// Opens (creating as needed) the cache under `root`.
     pub fn open(root: &Path) -> Result<Store> {
         let base = root.join(LAYOUT);

@@ -13,12 +13,10 @@ use std::process::ExitCode;
 pub struct ConformanceArgs {
     /// Directory of reference cases (e.g. ../shared/reference).
     pub dir: PathBuf,
-    /// Also print every compared group of each case.
-    #[arg(short, long)]
-    pub verbose: bool,
 }
 
-/// Runs the reference cases in float64: on the CPU unless `--device cuda[:N]` asks for a GPU
+/// Runs the reference cases in float64 (every compared group of each case printed with the
+/// global `-v`, only a failing case's otherwise): on the CPU unless `--device cuda[:N]` asks for a GPU
 /// explicitly (`auto` stays on the CPU, where the tolerance is meant).
 pub fn run(args: ConformanceArgs, global: &GlobalOpts) -> anyhow::Result<ExitCode> {
     let dev = match global.device {
@@ -33,7 +31,7 @@ pub fn run(args: ConformanceArgs, global: &GlobalOpts) -> anyhow::Result<ExitCod
             r.max_err(),
             r.groups.len()
         );
-        if args.verbose || !r.passed() {
+        if crate::verbosity::verbose() || !r.passed() {
             for g in &r.groups {
                 println!("    {:<32} {:.3e}", g.name, g.rel_err);
             }

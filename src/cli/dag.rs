@@ -1,6 +1,7 @@
 //! `l2tww dag PIPELINE`: the stage graph, every instance with `--instances`, or Graphviz dot.
 
 use super::run::plan_options;
+use super::set::SetArgs;
 use super::GlobalOpts;
 use crate::cache::FileHashes;
 use crate::pipeline::dag;
@@ -21,11 +22,13 @@ pub struct DagArgs {
     /// Print Graphviz dot instead.
     #[arg(long)]
     pub dot: bool,
+    #[command(flatten)]
+    pub set: SetArgs,
 }
 
 /// `l2tww dag`.
 pub fn run(a: DagArgs, global: &GlobalOpts) -> anyhow::Result<ExitCode> {
-    let spec = PipelineSpec::read(&a.pipeline)?;
+    let spec = PipelineSpec::read_with(&a.pipeline, &a.set.overrides()?)?;
     let plan = Plan::new(spec, &FileHashes::in_memory(), plan_options(global))?;
     if a.dot {
         print!("{}", dag::dot(&plan));

@@ -21,8 +21,12 @@ pub fn run(args: InfoArgs, global: &GlobalOpts) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    println!("l2tww {}", env!("CARGO_PKG_VERSION"));
-    println!("libtorch: {}", crate::LIBTORCH_LIB.unwrap_or("(unknown)"));
+    println!("l2tww {}", crate::VERSION);
+    println!(
+        "libtorch: {} ({})",
+        crate::LIBTORCH_VERSION,
+        crate::LIBTORCH_LIB.unwrap_or("location unknown")
+    );
     println!("cuda available: {}", tch::Cuda::is_available());
     println!("cuda devices: {}", tch::Cuda::device_count());
     println!("cudnn available: {}", tch::Cuda::cudnn_is_available());

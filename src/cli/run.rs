@@ -3,6 +3,7 @@
 //! that is not on this machine), the reports printed at the end. The device, precision and
 //! threads are resolved here, once, into the run's execution context.
 
+use super::set::SetArgs;
 use super::GlobalOpts;
 use crate::cache::{Store, Verify};
 use crate::device::{available_threads, DeviceChoice, ExecContext};
@@ -11,6 +12,7 @@ use crate::pipeline::exec::{checks, slurm, Outcome, RunReport, Schedule};
 use crate::pipeline::plan::{Plan, PlanOptions};
 use crate::pipeline::settings::Executor;
 use crate::pipeline::{self, results, Loaded};
+use crate::verbosity;
 use clap::Args;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -47,6 +49,8 @@ pub struct RunArgs {
     /// With --executor slurm: wait for the jobs, then print the results.
     #[arg(long)]
     pub wait: bool,
+    #[command(flatten)]
+    pub set: SetArgs,
 }
 
 /// What a plan depends on among the global options.
@@ -88,6 +92,13 @@ fn verify(a: &RunArgs) -> Verify {
     }
 }
 
+/// The cache key of an instance, printed under it with `-v`.
+fn print_key(key: &crate::cache::Key) {
+    if verbosity::verbose() {
+        println!("           key {key}");
+    }
+}
+
 /// Lists what would run, and what a run would stop at before starting: an input that is not on
 /// this machine (a dataset not installed, a missing file) is said with its position, and the
 /// file is still valid — a pipeline validates without its data.
@@ -104,9 +115,13 @@ fn dry_run(plan: &Plan, store: &Store, a: &RunArgs) -> anyhow::Result<ExitCode> 
                     .map(|m| format!("; reads {} (missing)", m.path.display()))
                     .collect();
                 println!("would run  {}  ({}{missing})", inst.name, why.join("; "));
+                print_key(&inst.key);
                 absent.extend(checks::absent(plan, inst));
             }
-            Outcome::Fresh => println!("fresh      {}", inst.name),
+            Outcome::Fresh if !verbosity::quiet() => {
+                println!("fresh      {}", inst.name);
+                print_key(&inst.key);
+            }
             _ => {}
         }
     }
@@ -126,6 +141,19 @@ fn dry_run(plan: &Plan, store: &Store, a: &RunArgs) -> anyhow::Result<ExitCode> 
     Ok(ExitCode::SUCCESS)
 }
 
+/// With `-v`, the instances found fresh, which will not run.
+fn print_fresh(plan: &Plan, schedule: &Schedule) {
+    if !verbosity::verbose() {
+        return;
+    }
+    for (inst, o) in plan.instances.iter().zip(&schedule.outcomes) {
+        if *o == Outcome::Fresh {
+            println!("fresh {}", inst.name);
+            print_key(&inst.key);
+        }
+    }
+}
+
 /// Prints the reports' tables and where they are.
 fn publish(loaded: &Loaded) -> anyhow::Result<()> {
     let (tables, dir) = results::publish(&loaded.plan, &loaded.store, &loaded.project)?;
@@ -140,7 +168,13 @@ fn publish(loaded: &Loaded) -> anyhow::Result<()> {
 
 /// `l2tww run`.
 pub fn run(a: RunArgs, global: &GlobalOpts) -> anyhow::Result<ExitCode> {
-    let loaded = pipeline::load(&a.pipeline, a.cache.as_deref(), plan_options(global))?;
+    let overrides = a.set.overrides()?;
+    let loaded = pipeline::load(
+        &a.pipeline,
+        &overrides,
+        a.cache.as_deref(),
+        plan_options(global),
+    )?;
     let (plan, store) = (&loaded.plan, &loaded.store);
     if a.dry_run {
         // The device a run would use must exist here, as the run checks it first.
@@ -162,6 +196,7 @@ pub fn run(a: RunArgs, global: &GlobalOpts) -> anyhow::Result<ExitCode> {
     store.sweep_tmp()?;
     let mut schedule = Schedule::new(plan, store, &a.only, &a.force, verify(&a))?;
     schedule.check_files(plan)?;
+    print_fresh(plan, &schedule);
     let opts = LocalOptions {
         jobs: a.jobs,
         exec,

@@ -1,6 +1,7 @@
 //! `l2tww show PIPELINE STAGE`: where each instance of a stage has its outputs and its log.
 
 use super::run::plan_options;
+use super::set::SetArgs;
 use super::GlobalOpts;
 use crate::cache::Verify;
 use crate::pipeline::exec::job::log_path;
@@ -20,12 +21,22 @@ pub struct ShowArgs {
     /// The cache folder.
     #[arg(long)]
     pub cache: Option<PathBuf>,
+    #[command(flatten)]
+    pub set: SetArgs,
 }
 
 /// `l2tww show`.
 pub fn run(a: ShowArgs, global: &GlobalOpts) -> anyhow::Result<ExitCode> {
-    let options = plan_options(global);
-    let loaded = crate::pipeline::load_existing(&a.pipeline, a.cache.as_deref(), options)?;
+    let overrides = a.set.overrides()?;
+    let loaded = crate::pipeline::load_existing(
+        &a.pipeline,
+        &overrides,
+        a.cache.as_deref(),
+        plan_options(global),
+    )?;
+    if let Some(note) = loaded.no_cache_note() {
+        eprintln!("{note}");
+    }
     let (plan, store) = (&loaded.plan, &loaded.store);
     let s = plan.stage_index(&a.stage).ok_or_else(|| {
         let names: Vec<&str> = plan.spec.stages.iter().map(|s| s.name.as_str()).collect();

@@ -1,20 +1,24 @@
 //! `l2tww status PIPELINE`: each instance fresh or stale and why (which parameter, input or file
 //! changed since it last ran, a missing file), with the state of its Slurm job when one was
-//! submitted.
+//! submitted. With `--check`, the exit code says whether everything is fresh (0) or not (1),
+//! for scripts.
 
 use super::run::plan_options;
+use super::set::SetArgs;
 use super::GlobalOpts;
 use crate::cache::Verify;
 use crate::pipeline::exec::slurm;
 use crate::pipeline::freshness::{freshness, Freshness};
 use crate::pipeline::{self, Loaded};
 use crate::slurm::{JobState, SlurmClient};
+use crate::verbosity;
 use clap::Args;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-/// Arguments of `l2tww status` and `l2tww cancel`.
+/// A pipeline and its cache: the arguments of `l2tww cancel`, and of `status` and `runs`
+/// among others.
 #[derive(Debug, Args)]
 pub struct PipelineArgs {
     /// The pipeline file.
@@ -22,19 +26,34 @@ pub struct PipelineArgs {
     /// The cache folder.
     #[arg(long)]
     pub cache: Option<PathBuf>,
+    #[command(flatten)]
+    pub set: SetArgs,
 }
 
 impl PipelineArgs {
-    /// The pipeline planned against its cache, which must be there (these commands only
-    /// look: they create no cache).
+    /// The pipeline planned against its cache; these commands only look, so none is created
+    /// (where there is none, that is said and every instance is stale).
     pub fn load(&self, global: &GlobalOpts) -> anyhow::Result<Loaded> {
         let cache: Option<&Path> = self.cache.as_deref();
-        Ok(pipeline::load_existing(
-            &self.pipeline,
-            cache,
-            plan_options(global),
-        )?)
+        let overrides = self.set.overrides()?;
+        let loaded =
+            pipeline::load_existing(&self.pipeline, &overrides, cache, plan_options(global))?;
+        if let Some(note) = loaded.no_cache_note() {
+            eprintln!("{note}");
+        }
+        Ok(loaded)
     }
+}
+
+/// Arguments of `l2tww status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub pipeline: PipelineArgs,
+    /// Exit 1 when any instance is stale, 0 when every one is fresh (2 for a bad pipeline), so
+    /// that scripts can gate on it.
+    #[arg(long)]
+    pub check: bool,
 }
 
 /// The Slurm jobs submitted for the plan, by key: job id, state (with the log's tail when it
@@ -56,15 +75,18 @@ fn jobs(loaded: &Loaded) -> BTreeMap<crate::cache::Key, (u64, String, PathBuf)> 
             })
             .collect(),
         Err(e) => {
-            println!("note: jobs were submitted to Slurm but their states are unknown: {e}");
+            if !verbosity::quiet() {
+                println!("note: jobs were submitted to Slurm but their states are unknown: {e}");
+            }
             BTreeMap::new()
         }
     }
 }
 
-/// `l2tww status`.
-pub fn run(a: PipelineArgs, global: &GlobalOpts) -> anyhow::Result<ExitCode> {
-    let loaded = a.load(global)?;
+/// `l2tww status`: with `-q`, only the stale instances and the count; with `-v`, each
+/// instance's cache key too.
+pub fn run(a: StatusArgs, global: &GlobalOpts) -> anyhow::Result<ExitCode> {
+    let loaded = a.pipeline.load(global)?;
     let (plan, store) = (&loaded.plan, &loaded.store);
     let jobs = jobs(&loaded);
     let (mut fresh, mut stale) = (0, 0);
@@ -72,11 +94,19 @@ pub fn run(a: PipelineArgs, global: &GlobalOpts) -> anyhow::Result<ExitCode> {
         match freshness(plan, store, inst, false, Verify::Fast)? {
             Freshness::Fresh(_) => {
                 fresh += 1;
-                println!("fresh  {}", inst.name);
+                if !verbosity::quiet() {
+                    println!("fresh  {}", inst.name);
+                }
+                if verbosity::verbose() {
+                    println!("         key {}", inst.key);
+                }
             }
             Freshness::Stale(why) => {
                 stale += 1;
                 println!("stale  {}", inst.name);
+                if verbosity::verbose() {
+                    println!("         key {}", inst.key);
+                }
                 for w in why {
                     println!("         {w}");
                 }
@@ -90,5 +120,9 @@ pub fn run(a: PipelineArgs, global: &GlobalOpts) -> anyhow::Result<ExitCode> {
         }
     }
     println!("{}: {fresh} fresh, {stale} stale", plan.spec.name);
-    Ok(ExitCode::SUCCESS)
+    Ok(if a.check && stale > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

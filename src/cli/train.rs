@@ -1,5 +1,6 @@
 //! `l2tww train CONFIG.yaml`: one training run, with a progress bar (loss, accuracy, ETA) and a
-//! line per epoch; the result (test accuracy at the best validation epoch) at the end.
+//! line per epoch; the result (test accuracy at the best validation epoch) at the end. With
+//! `-q`, only the result.
 
 use super::GlobalOpts;
 use crate::transfer::engine::Listener;
@@ -28,6 +29,9 @@ struct Progress {
 impl Listener for Progress {
     fn batch(&mut self, epoch: usize, iteration: usize, of: usize, loss: f64, acc: f64) {
         let bar = self.bar.get_or_insert_with(|| {
+            if crate::verbosity::quiet() {
+                return ProgressBar::hidden();
+            }
             let b = ProgressBar::new(of as u64);
             b.set_style(
                 ProgressStyle::with_template(
@@ -56,6 +60,9 @@ impl Listener for Progress {
     }
 
     fn epoch(&mut self, r: &EpochRecord, of: usize) {
+        if crate::verbosity::quiet() {
+            return;
+        }
         let line = r.line(of);
         match &self.bar {
             // A hidden bar (output not a terminal: nohup, tee, CI logs) drops `println`.
@@ -65,6 +72,9 @@ impl Listener for Progress {
     }
 
     fn resumed(&mut self, done: usize, of: usize) {
+        if crate::verbosity::quiet() {
+            return;
+        }
         println!("{}", crate::transfer::engine::resumed_line(done, of));
     }
 }

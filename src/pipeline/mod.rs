@@ -4,16 +4,19 @@
 //! what is stale and why; [`exec`] runs what is stale — one scheduling core, a local and a Slurm
 //! executor; [`stages`] are the kinds, each a [`stages::StageKind`] over the library's own
 //! configuration types ([`kinds`] names them and their parameter tables); [`gc`], [`dag`] and
-//! [`results`] serve the CLI.
+//! [`results`] serve the CLI. A file may take stages from others ([`include`]); a run may
+//! override parameters ([`overrides`]).
 
 pub mod dag;
 pub mod exec;
 pub mod freshness;
 pub mod gc;
+pub mod include;
 pub mod kinds;
 pub mod labels;
 pub mod merge;
 pub mod names;
+pub mod overrides;
 pub mod plan;
 pub mod results;
 pub mod runs;
@@ -22,7 +25,8 @@ pub mod spec;
 pub mod stages;
 
 use crate::cache::{FileHashes, Store};
-use crate::error::{Error, Result};
+use crate::error::Result;
+use overrides::Override;
 use plan::{Plan, PlanOptions};
 use spec::PipelineSpec;
 use std::path::{Path, PathBuf};
@@ -65,35 +69,70 @@ pub struct Loaded {
     pub project: PathBuf,
     /// The file-hash memo.
     pub hashes: FileHashes,
+    /// Whether there was no cache to look at ([`load_existing`]): every instance is stale.
+    pub cache_missing: bool,
 }
 
-/// Reads and plans `path` against its cache (`cache` overrides the default location), which is
-/// created when it is not there.
-pub fn load(path: &Path, cache: Option<&Path>, options: PlanOptions) -> Result<Loaded> {
-    open(path, cache, options, true)
+impl Loaded {
+    /// What to say when there was no cache to look at, naming where it was looked for.
+    pub fn no_cache_note(&self) -> Option<String> {
+        self.cache_missing.then(|| {
+            format!(
+                "note: there is no cache at {}: nothing has run with it, so every instance is \
+                 stale (`l2tww run {}` makes it; `--cache DIR` or $L2TWW_CACHE name another)",
+                self.store.root().display(),
+                self.plan.spec.path.display()
+            )
+        })
+    }
 }
 
-/// Reads and plans `path` against a cache that is already there, for the commands that only
-/// look (`status`, `runs`, `show`): nothing is created, and a folder without a cache is an error that
-/// says so rather than a plan whose every instance is stale.
-pub fn load_existing(path: &Path, cache: Option<&Path>, options: PlanOptions) -> Result<Loaded> {
-    open(path, cache, options, false)
+/// Reads `path` (with the files it includes and the `--set` overrides) and plans it against
+/// its cache (`cache` overrides the default location), which is created when it is not there.
+pub fn load(
+    path: &Path,
+    overrides: &[Override],
+    cache: Option<&Path>,
+    options: PlanOptions,
+) -> Result<Loaded> {
+    open(path, overrides, cache, options, true)
 }
 
-fn open(path: &Path, cache: Option<&Path>, options: PlanOptions, create: bool) -> Result<Loaded> {
-    let spec = PipelineSpec::read(path)?;
+/// Reads and plans `path` as [`load`] does, for the commands that only look (`status`, `runs`,
+/// `show`, `cancel`): nothing is created — without a cache there the plan is looked up in an
+/// empty view, and [`Loaded::no_cache_note`] says so.
+pub fn load_existing(
+    path: &Path,
+    overrides: &[Override],
+    cache: Option<&Path>,
+    options: PlanOptions,
+) -> Result<Loaded> {
+    open(path, overrides, cache, options, false)
+}
+
+fn open(
+    path: &Path,
+    overrides: &[Override],
+    cache: Option<&Path>,
+    options: PlanOptions,
+    create: bool,
+) -> Result<Loaded> {
+    let spec = PipelineSpec::read_with(path, overrides)?;
     let project = project_root(path);
     let root = cache
         .map(Path::to_path_buf)
         .unwrap_or_else(|| cache_root(&project));
     if !create && !Store::exists(&root) {
-        return Err(Error::Invalid(format!(
-            "there is no cache at {}: nothing has run with it (`l2tww run {1} --dry-run` lists \
-             what would run, `l2tww run {1}` makes it; `--cache DIR` or $L2TWW_CACHE name \
-             another cache)",
-            root.display(),
-            path.display()
-        )));
+        // Nothing to look at: plan against an empty view, create nothing, and say so.
+        let hashes = FileHashes::in_memory();
+        let plan = Plan::new(spec, &hashes, options)?;
+        return Ok(Loaded {
+            plan,
+            store: Store::view(&root),
+            project,
+            hashes,
+            cache_missing: true,
+        });
     }
     // Jobs may run in another folder (Slurm): the cache is named absolutely.
     crate::fsx::create_dir_all(&root)?;
@@ -107,5 +146,6 @@ fn open(path: &Path, cache: Option<&Path>, options: PlanOptions, create: bool) -
         store,
         project,
         hashes,
+        cache_missing: false,
     })
 }

@@ -2,12 +2,16 @@
 //! and parameters, every value with its position. Checks what can be checked without looking at
 //! other stages: the top-level keys, each stage's kind and parameter names (with the nearest
 //! valid name when one is misspelt), the settings. A kind's defaults are merged under each
-//! stage's own parameters by the parameters' rules ([`super::merge`]).
+//! stage's own parameters by the parameters' rules ([`super::merge`]). The stages and defaults
+//! of included files are read by [`super::include`]; `--set` overrides ([`super::overrides`])
+//! edit the stages as written before the defaults are merged.
 
+use super::include::{self, check_params, Documents, RawStage};
 use super::kinds::{Kind, KIND_NAMES};
 use super::merge::merge;
 use super::names::valid_name;
 pub use super::names::{did_you_mean, names_in, nearest};
+pub use super::overrides::Override;
 use super::settings::Settings;
 use crate::error::{Error, Result};
 use crate::fsx;
@@ -27,34 +31,60 @@ pub struct StageSpec {
     pub params: Vec<(String, Pos, Node)>,
 }
 
-/// A pipeline file.
+/// A pipeline file, with the files it includes and the `--set` overrides of the run.
 #[derive(Debug, Clone)]
 pub struct PipelineSpec {
     /// The file.
     pub path: PathBuf,
+    /// Every file its positions are in ([`Pos::file`] indexes it): the file itself, the files
+    /// it includes, then `--set` when overrides were given.
+    pub files: Vec<PathBuf>,
+    /// How many of `files` are real files (the rest is `--set`).
+    pub included: usize,
     /// The pipeline's name (`pipeline:` or the file stem).
     pub name: String,
     /// The stages in file order.
     pub stages: Vec<StageSpec>,
-    /// The parsed document (for positions of nested values).
+    /// The file's parsed document.
     pub root: Node,
     /// `settings:` (executor, Slurm resources).
     pub settings: Settings,
 }
 
-const TOP_KEYS: &[&str] = &["pipeline", "description", "settings", "defaults", "stages"];
-
 impl PipelineSpec {
-    /// An error at `pos` in this file.
+    /// An error at `pos`, in the file the position is in.
     pub fn err(&self, pos: Pos, msg: impl Into<String>) -> Error {
-        at(&self.path, pos, msg)
+        at(self.file(pos), pos, msg)
     }
 
-    /// The position of the value at `path` (keys, sequence indices) under stage `stage`.
+    /// The file a position is in: this one, an included one, or `--set`.
+    pub fn file(&self, pos: Pos) -> &Path {
+        self.files.get(pos.file).unwrap_or(&self.path)
+    }
+
+    /// The folder relative paths of `stage` are taken from: that of the file it is written in
+    /// (an included file's folder for its stages).
+    pub fn base_of(&self, stage: &StageSpec) -> PathBuf {
+        match self.files.get(stage.pos.file) {
+            Some(f) if stage.pos.file < self.included => super::absolute_base(f),
+            _ => super::absolute_base(&self.path),
+        }
+    }
+
+    /// The position of the value at `path` (keys, sequence indices) under stage `stage` (its
+    /// defaults merged in); the stage's position when the path does not lead anywhere.
     pub fn locate(&self, stage: &str, path: &[String]) -> Pos {
-        let mut full = vec!["stages".to_string(), stage.to_string()];
-        full.extend(path.iter().cloned());
-        self.root.locate(&full)
+        let Some(s) = self.stage(stage) else {
+            return self.root.pos;
+        };
+        match path.split_first() {
+            Some((first, rest)) => match s.params.iter().find(|(n, _, _)| n == first) {
+                Some((_, kpos, _)) if rest.is_empty() => *kpos,
+                Some((_, _, node)) => node.locate(rest),
+                None => s.pos,
+            },
+            None => s.pos,
+        }
     }
 
     /// The stage called `name`.
@@ -62,34 +92,31 @@ impl PipelineSpec {
         self.stages.iter().find(|s| s.name == name)
     }
 
-    /// Reads and checks a pipeline file.
+    /// Reads and checks a pipeline file and the files it includes.
     pub fn read(path: &Path) -> Result<PipelineSpec> {
-        let text = fsx::read_to_string(path)?;
-        Self::parse(path, &text)
+        Self::read_with(path, &[])
     }
 
-    /// Checks a pipeline given as text (`path` names it in errors).
+    /// Reads and checks a pipeline file with `overrides` applied (`--set`).
+    pub fn read_with(path: &Path, overrides: &[Override]) -> Result<PipelineSpec> {
+        let text = fsx::read_to_string(path)?;
+        Self::parse_with(path, &text, overrides)
+    }
+
+    /// Checks a pipeline given as text (`path` names it in errors; included files are found
+    /// beside it).
     pub fn parse(path: &Path, text: &str) -> Result<PipelineSpec> {
-        let root = yaml::parse(text).map_err(|e| at(path, e.pos, e.msg))?;
-        let top = root.as_map().ok_or_else(|| {
-            at(
-                path,
-                root.pos,
-                "a pipeline file is a mapping with `stages:`",
-            )
-        })?;
-        for (k, pos, _) in top {
-            if !TOP_KEYS.contains(&k.as_str()) {
-                return Err(at(
-                    path,
-                    *pos,
-                    format!(
-                        "unknown key `{k}`; {}",
-                        did_you_mean(k, TOP_KEYS.iter().copied())
-                    ),
-                ));
-            }
-        }
+        Self::parse_with(path, text, &[])
+    }
+
+    /// Checks a pipeline given as text, with `overrides` applied.
+    pub fn parse_with(path: &Path, text: &str, overrides: &[Override]) -> Result<PipelineSpec> {
+        let Documents {
+            mut files,
+            root,
+            stages: mut raw,
+        } = include::read_all(path, text)?;
+        let top = root.as_map().unwrap_or_default();
         let get = |k: &str| top.iter().find(|(n, _, _)| n == k).map(|(_, p, v)| (*p, v));
         let name = match get("pipeline") {
             Some((p, v)) => match v.to_json() {
@@ -112,28 +139,28 @@ impl PipelineSpec {
             Some((_, v)) => yaml::typed(&v.to_json())
                 .map_err(|e| at(path, v.locate(&e.path), format!("settings: {}", e.shown())))?,
         };
-        let defaults = read_defaults(path, get("defaults"))?;
-        let (spos, snode) =
-            get("stages").ok_or_else(|| at(path, root.pos, "the file has no `stages:` mapping"))?;
-        let entries = snode
-            .as_map()
-            .ok_or_else(|| at(path, spos, "`stages` must map stage names to stages"))?;
-        let mut stages = Vec::new();
-        for (name, pos, node) in entries {
-            if !valid_name(name) {
-                return Err(at(
-                    path,
-                    *pos,
-                    format!("stage name `{name}`: use letters, digits, - and _"),
-                ));
+        if raw.is_empty() {
+            return Err(at(
+                path,
+                root.pos,
+                "no stages: neither this file's `stages:` nor the files it includes define any",
+            ));
+        }
+        let included = files.len();
+        if !overrides.is_empty() {
+            files.push(PathBuf::from("--set"));
+            for (n, o) in overrides.iter().enumerate() {
+                o.apply(&mut raw, n + 1, included, path)?;
             }
-            stages.push(read_stage(path, name, *pos, node, &defaults)?);
         }
-        if stages.is_empty() {
-            return Err(at(path, spos, "`stages` is empty"));
-        }
+        let stages = raw
+            .iter()
+            .map(|r| read_stage(&files, r))
+            .collect::<Result<Vec<_>>>()?;
         Ok(PipelineSpec {
             path: path.to_path_buf(),
+            files,
+            included,
             name,
             stages,
             root,
@@ -152,106 +179,49 @@ pub fn at(path: &Path, pos: Pos, msg: impl Into<String>) -> Error {
     }
 }
 
-type Defaults = Vec<(Kind, Vec<(String, Pos, Node)>)>;
-
-fn read_defaults(path: &Path, node: Option<(Pos, &Node)>) -> Result<Defaults> {
-    let Some((pos, node)) = node else {
-        return Ok(Vec::new());
-    };
-    let map = node
-        .as_map()
-        .ok_or_else(|| at(path, pos, "`defaults` maps a kind to parameters"))?;
-    let mut out = Vec::new();
-    for (k, kpos, params) in map {
-        let kind: Kind = k.parse().map_err(|_| {
-            at(
-                path,
-                *kpos,
-                format!(
-                    "unknown kind `{k}`; {}",
-                    did_you_mean(k, KIND_NAMES.iter().copied())
-                ),
-            )
-        })?;
-        let params = params.as_map().ok_or_else(|| {
-            at(
-                path,
-                *kpos,
-                "defaults of a kind are a mapping of parameters",
-            )
-        })?;
-        check_params(path, kind, params)?;
-        out.push((kind, params.to_vec()));
-    }
-    Ok(out)
-}
-
-fn check_params(path: &Path, kind: Kind, params: &[(String, Pos, Node)]) -> Result<()> {
-    for (k, pos, _) in params {
-        if kind.param(k).is_none() {
-            let names = kind.params().iter().map(|p| p.name);
-            return Err(at(
-                path,
-                *pos,
-                format!(
-                    "a `{kind}` stage has no parameter `{k}`; {}",
-                    did_you_mean(k, names)
-                ),
-            ));
-        }
-    }
-    Ok(())
-}
-
-fn read_stage(
-    path: &Path,
-    name: &str,
-    pos: Pos,
-    node: &Node,
-    defaults: &Defaults,
-) -> Result<StageSpec> {
-    let map = node.as_map().ok_or_else(|| {
-        at(
-            path,
+/// A stage made whole: its kind read, its parameters checked and merged over its defaults.
+fn read_stage(files: &[PathBuf], raw: &RawStage) -> Result<StageSpec> {
+    let err = |pos: Pos, msg: String| at(&files[pos.file], pos, msg);
+    let (name, pos) = (raw.name.as_str(), raw.pos);
+    let map = raw.node.as_map().ok_or_else(|| {
+        err(
             pos,
             format!("stage `{name}` must be a mapping with `kind:`"),
         )
     })?;
-    let (kpos, kind) = match map.iter().find(|(k, _, _)| k == "kind") {
-        Some((_, kpos, v)) => {
+    let kind = match map.iter().find(|(k, _, _)| k == "kind") {
+        Some((_, _, v)) => {
             let text = match v.to_json() {
                 serde_json::Value::String(s) => s,
                 other => other.to_string(),
             };
-            let kind: Kind = text.parse().map_err(|_| {
-                at(
-                    path,
+            text.parse::<Kind>().map_err(|_| {
+                err(
                     v.pos,
                     format!(
                         "unknown kind `{text}`; {}",
                         did_you_mean(&text, KIND_NAMES.iter().copied())
                     ),
                 )
-            })?;
-            (*kpos, kind)
+            })?
         }
         None => {
-            return Err(at(
-                path,
+            return Err(err(
                 pos,
                 format!("stage `{name}` has no `kind:` ({})", KIND_NAMES.join(", ")),
             ))
         }
     };
-    let _ = kpos;
     let own: Vec<(String, Pos, Node)> = map
         .iter()
         .filter(|(k, _, _)| k != "kind")
         .cloned()
         .collect();
-    check_params(path, kind, &own)?;
+    // Parameters set by `--set` were checked when applied.
+    check_params(&files[pos.file], kind, &own)?;
     let mut params: Vec<(String, Pos, Node)> = Vec::new();
-    let defaults: Vec<&(String, Pos, Node)> = defaults
+    let defaults: Vec<&(String, Pos, Node)> = raw
+        .defaults
         .iter()
         .filter(|(k, _)| *k == kind)
         .flat_map(|(_, d)| d)

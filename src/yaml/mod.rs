@@ -17,13 +17,16 @@ use std::collections::HashMap;
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
-/// A position in the text (1-based line and column).
+/// A position in the text (1-based line and column), and which of several texts it is in (0
+/// unless the reader numbers its files: [`parse_file`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Pos {
     /// Line, from 1.
     pub line: usize,
     /// Column, from 1.
     pub col: usize,
+    /// The text's number, for readers of several files (a pipeline and the files it includes).
+    pub file: usize,
 }
 
 /// A YAML value with its position.
@@ -60,6 +63,22 @@ impl Node {
                 .map(|(k, _, v)| (k.clone(), v.to_json()))
                 .collect::<serde_json::Map<_, _>>()
                 .into(),
+        }
+    }
+
+    /// Rewrites every position in the tree (the node's, its keys', its children's) with `f`.
+    pub fn map_pos(&mut self, f: &dyn Fn(Pos) -> Pos) {
+        self.pos = f(self.pos);
+        match &mut self.value {
+            Value::Scalar(_) => {}
+            Value::Tagged(_, inner) => inner.map_pos(f),
+            Value::Seq(items) => items.iter_mut().for_each(|n| n.map_pos(f)),
+            Value::Map(entries) => {
+                for (_, kpos, v) in entries {
+                    *kpos = f(*kpos);
+                    v.map_pos(f);
+                }
+            }
         }
     }
 
@@ -130,6 +149,7 @@ fn pos(m: &Marker) -> Pos {
     Pos {
         line: m.line(),
         col: m.col() + 1,
+        file: 0,
     }
 }
 
@@ -270,9 +290,24 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
         return Err(e);
     }
     Ok(b.root.unwrap_or(Node {
-        pos: Pos { line: 1, col: 1 },
+        pos: Pos {
+            line: 1,
+            col: 1,
+            file: 0,
+        },
         value: Value::Map(Vec::new()),
     }))
+}
+
+/// Parses one YAML document like [`parse`], every position (the error's too) marked as in the
+/// text numbered `file`.
+pub fn parse_file(text: &str, file: usize) -> Result<Node, SyntaxError> {
+    let mut node = parse(text).map_err(|e| SyntaxError {
+        pos: Pos { file, ..e.pos },
+        msg: e.msg,
+    })?;
+    node.map_pos(&|p| Pos { file, ..p });
+    Ok(node)
 }
 
 #[cfg(test)]
@@ -282,11 +317,9 @@ mod tests {
     #[test]
     fn positions_point_at_keys_and_items() {
         let n = parse("a: 1\nb:\n  c: [x, 'y']\n  d: !explicit 4-0\n").unwrap();
-        assert_eq!(n.locate(&["b".into(), "c".into()]), Pos { line: 3, col: 3 });
-        assert_eq!(
-            n.locate(&["b".into(), "c".into(), "1".into()]),
-            Pos { line: 3, col: 10 }
-        );
+        let at = |line, col| Pos { line, col, file: 0 };
+        assert_eq!(n.locate(&["b".into(), "c".into()]), at(3, 3));
+        assert_eq!(n.locate(&["b".into(), "c".into(), "1".into()]), at(3, 10));
         assert_eq!(
             n.to_json(),
             serde_json::json!({"a": 1, "b": {"c": ["x", "y"], "d": {"explicit": "4-0"}}})
@@ -308,6 +341,15 @@ mod tests {
         assert_eq!((e.pos.line, e.msg.as_str()), (3, "duplicate key `a`"));
         let e = parse("a: [1, 2\nb: 3\n").unwrap_err();
         assert!(e.pos.line >= 2, "{e:?}");
+    }
+
+    #[test]
+    fn a_numbered_file_marks_every_position() {
+        let n = parse_file("a:\n  b: [1, {c: 2}]\n", 3).unwrap();
+        let path = |p: &[&str]| p.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(n.locate(&path(&["a", "b", "1", "c"])).file, 3);
+        assert_eq!(n.locate(&path(&["a", "b", "1", "c"])).line, 2);
+        assert_eq!(parse_file("a: [1\n", 2).unwrap_err().pos.file, 2);
     }
 
     #[test]

@@ -180,10 +180,23 @@ fn status_runs_and_show_without_a_cache_say_so_and_create_none() {
     ] {
         let out = l2tww_in(root.path(), cmd);
         let (o, e) = text(&out);
-        assert_eq!(out.status.code(), Some(2), "{cmd:?}: {o}{e}");
-        assert!(e.contains("there is no cache at"), "{cmd:?}: {e}");
+        assert!(out.status.success(), "{cmd:?}: {o}{e}");
+        assert!(
+            e.contains(&format!(
+                "there is no cache at {}",
+                root.path().join("cache").display()
+            )),
+            "{cmd:?}: {e}"
+        );
         assert!(!root.path().join("cache").exists(), "{cmd:?} made a cache");
     }
+    let (o, _) = text(&l2tww_in(root.path(), &["status", "p.yaml"]));
+    assert!(
+        o.contains("stale  c") && o.contains("0 fresh, 1 stale"),
+        "{o}"
+    );
+    let out = l2tww_in(root.path(), &["status", "p.yaml", "--check"]);
+    assert_eq!(out.status.code(), Some(1), "{:?}", text(&out));
 }
 
 #[test]

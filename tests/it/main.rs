@@ -5,6 +5,7 @@ mod data_gen;
 mod util;
 
 mod cache;
+mod cli_conventions;
 mod cli_failures;
 mod conformance;
 mod data_download;
@@ -22,6 +23,7 @@ mod linking;
 mod meta;
 mod outputs_mode;
 mod pipeline;
+mod pipeline_include;
 mod pipeline_labels;
 mod pipeline_runs;
 mod replicates;

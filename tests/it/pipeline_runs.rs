@@ -33,15 +33,15 @@ fn fields(line: &str) -> Vec<String> {
 #[test]
 fn the_runs_table_lists_every_training_with_its_metrics_and_state() {
     let p = Project::new(&yaml(1, "[0, 1]", 8));
-    // Before anything ran there is no cache: it is said, and none is made.
+    // Before anything ran there is no cache: that is said, none is made, and every training
+    // is stale with no metrics.
     let out = p.l2tww(&["runs", "pipelines/p.yaml"]);
-    let (o, e) = text(&out);
-    assert_eq!(out.status.code(), Some(2), "{o}{e}");
-    assert!(e.contains("there is no cache at") && o.is_empty(), "{o}{e}");
+    let (_, e) = text(&out);
+    assert!(
+        out.status.success() && e.contains("there is no cache at"),
+        "{e}"
+    );
     assert!(!p.cache().exists());
-    // The first run leaves the targets stale (its sources only), with no metrics.
-    let first = p.l2tww(&["run", "pipelines/p.yaml", "--only", "source"]);
-    assert!(first.status.success(), "{:?}", text(&first));
     let (header, rows) = runs(&p, &[]);
     let col = |name: &str| {
         header
@@ -51,11 +51,8 @@ fn the_runs_table_lists_every_training_with_its_metrics_and_state() {
     };
     // source + 2 methods × 2 seeds.
     assert_eq!(rows.len(), 5, "{rows:?}");
-    let stale = rows.iter().filter(|r| r[col("state")] == "stale").count();
-    assert_eq!(stale, 4, "{rows:?}");
-    assert!(rows
-        .iter()
-        .all(|r| (r[col("state")] == "stale") == r[col("test_acc")].is_empty()));
+    assert!(rows.iter().all(|r| r[col("state")] == "stale"), "{rows:?}");
+    assert!(rows.iter().all(|r| r[col("test_acc")].is_empty()));
 
     p.run();
     let (header, rows) = runs(&p, &["--sort-by", "test_acc"]);

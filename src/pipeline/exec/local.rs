@@ -11,6 +11,7 @@ use crate::cache::{Lookup, Store, Verify};
 use crate::device::ExecContext;
 use crate::error::Result;
 use crate::pipeline::plan::{InstanceId, Plan};
+use crate::verbosity;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -45,14 +46,20 @@ fn bar_style() -> ProgressStyle {
 /// Runs the waiting instances of `schedule` until none is left.
 pub fn run(plan: &Plan, store: &Store, schedule: &mut Schedule, opts: &LocalOptions) -> Result<()> {
     let multi = MultiProgress::new();
-    if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+    if verbosity::quiet() || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         multi.set_draw_target(ProgressDrawTarget::hidden());
     }
-    let say = |line: String| {
+    // Failures are always said; what else happens, line by line, not with `-q`.
+    let fail = |line: String| {
         if multi.is_hidden() {
             eprintln!("{line}");
         } else {
             let _ = multi.println(line);
+        }
+    };
+    let say = |line: String| {
+        if !verbosity::quiet() {
+            fail(line);
         }
     };
     let (tx, rx) = mpsc::channel::<Event>();
@@ -105,6 +112,9 @@ pub fn run(plan: &Plan, store: &Store, schedule: &mut Schedule, opts: &LocalOpti
                     bar.set_style(bar_style());
                     bar.set_prefix(inst.name.clone());
                     say(format!("run   {} (log: {})", inst.name, log.display()));
+                    if verbosity::verbose() {
+                        say(format!("      key {}", inst.key));
+                    }
                     budget.take(threads);
                     running.insert(
                         i,
@@ -119,7 +129,7 @@ pub fn run(plan: &Plan, store: &Store, schedule: &mut Schedule, opts: &LocalOpti
                 }
                 Err(e) => {
                     free_gpus.extend(gpu);
-                    say(format!("FAIL  {}: {e}", inst.name));
+                    fail(format!("FAIL  {}: {e}", inst.name));
                     schedule.finish(i, Outcome::Failed(e.to_string(), log));
                 }
             }
@@ -162,7 +172,7 @@ pub fn run(plan: &Plan, store: &Store, schedule: &mut Schedule, opts: &LocalOpti
                             }
                             Err(e) => e.to_string(),
                         };
-                        say(format!(
+                        fail(format!(
                             "FAIL  {}: {why}\n      log: {}",
                             inst.name,
                             r.log.display()

@@ -48,7 +48,7 @@ impl Plan {
         let kind = stage.kind;
         let mut params =
             StageParams::parse(kind, &p.raw).map_err(|e| self.field_err(stage, &p, e))?;
-        let ext = params.resolve(&super::super::absolute_base(&self.spec.path));
+        let ext = params.resolve(&self.spec.base_of(stage));
         let inputs = Inputs {
             instances: &self.instances,
             by_role: &p.inputs,
