@@ -135,7 +135,17 @@ pub fn load_named(
     path: &Path,
     model: &str,
 ) -> Result<()> {
-    let vars = vs.variables();
+    load_into(&vs.variables(), tensors, path, model)
+}
+
+/// [`load_named`] into named variables held elsewhere than in one VarStore (a method's parts in
+/// several stores, named as the method names them).
+pub fn load_into(
+    vars: &HashMap<String, Tensor>,
+    tensors: &[(String, Tensor)],
+    path: &Path,
+    model: &str,
+) -> Result<()> {
     let given: HashMap<&str, &Tensor> = tensors
         .iter()
         .filter(|(n, _)| !ignored(n))

@@ -159,3 +159,39 @@ fn a_changed_hyper_parameter_in_the_metadata_is_noticed() {
     let out = l2tww(&["conformance", tmp.path().to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1), "{:?}", text(&out));
 }
+
+#[test]
+fn initial_weights_that_do_not_fit_l2t_ww_are_listed_by_its_names() {
+    // The reference's initial 1×1 convs and meta-networks are loaded into the variables of
+    // L2T-ww as training builds it, by name: one missing is an error naming it, not a silent
+    // default.
+    let Some(dir) = reference_dir() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    for f in [
+        "resnet32_tinyimagenet.safetensors",
+        "vgg9bn_features.safetensors",
+    ] {
+        std::os::unix::fs::symlink(dir.join(f), tmp.path().join(f)).unwrap();
+    }
+    let src = WeightFile::read(&dir.join("l2tww_two_iterations.safetensors")).unwrap();
+    let kept: Vec<(String, Tensor)> = src
+        .tensors
+        .iter()
+        .filter(|(n, _)| n != "init.lwnet.1.bias")
+        .map(|(n, t)| (n.clone(), t.shallow_clone()))
+        .collect();
+    save_tensors(
+        &kept,
+        &src.metadata,
+        &tmp.path().join("l2tww_two_iterations.safetensors"),
+    )
+    .unwrap();
+    let out = l2tww(&["conformance", tmp.path().to_str().unwrap()]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("l2tww_two_iterations.safetensors")
+            && stderr.contains("missing (1): s0.lwnet.1.bias"),
+        "{stderr}"
+    );
+}

@@ -19,6 +19,7 @@ mod engine;
 mod engine_eval;
 mod issue13;
 mod issue13_resume;
+mod l2t_step;
 mod linking;
 mod meta;
 mod outputs_mode;

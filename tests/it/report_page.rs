@@ -101,12 +101,14 @@ fn the_page_holds_every_table_and_plot_and_a_browser_renders_them() {
     );
     assert!(!html.contains("http://") && !html.contains("https://"));
     assert!(!html.contains("<script"));
-    // The tables: mean ± std, paired against scratch, the runs (these runs record no initial
-    // statistics, so there is no movement table).
+    // The tables: mean ± std, paired against scratch, λ by source (the L2T runs' λ after
+    // training), the runs (these runs record no initial statistics, so there is no movement
+    // table).
     assert!(html.contains("Paired difference"), "no paired table");
     assert!(html.contains("<h2>Runs</h2>"));
     let tables = html.matches("<table").count();
-    assert_eq!(tables, 3, "{tables} tables");
+    assert!(html.contains("λ by source"), "no λ-by-source table");
+    assert_eq!(tables, 4, "{tables} tables");
     // Every run in the provenance table: 18 runs.
     let prov = &html[html.find("<h2>Runs</h2>").unwrap()..];
     assert_eq!(prov.matches("<tr><td>").count(), runs.len());

@@ -1,28 +1,40 @@
-//! `l2tww_two_iterations`: iterations of L2T-ww exactly as the official loop runs them, from the
-//! stored initial branch and meta-network weights, the source checkpoint (eval mode) and the
-//! VGG9-bn target weights, in float64. Pairs, T, β, learning rates, weight decays, the λ
-//! activation and its initialisation come from the metadata; the number of iterations and the
-//! batches from the `iter{k}.*` tensors. Compared after each iteration: the meta-gradients, the
-//! meta-networks after Adam, the 1×1 convs, the (sampled) target parameters and the target's
-//! batch-norm running statistics, each as a group.
+//! `l2tww_two_iterations`: iterations of L2T-ww as the official loop runs them, on the path
+//! training takes (`L2twwCase`: L2T-ww built by `MethodSpec::build_l2t`, each iteration the
+//! engine's `train_step` with `L2t::after_step`), from the stored initial branch and meta-network
+//! weights, the source checkpoint (eval mode) and the VGG9-bn target weights, in float64. Pairs,
+//! T, β, learning rates, weight decays, the λ activation and its initialisation come from the
+//! metadata; the number of iterations and the batches from the `iter{k}.*` tensors. Compared
+//! after each iteration: the meta-gradients (the last meta step's, before Adam), the
+//! meta-networks after Adam, the 1×1 convs, the (sampled) target parameters, the target's
+//! batch-norm running statistics, each as a group, and the logged losses.
 
 use super::compare::{rel_err, rel_err_concat, Group};
-use super::l2tww_case::{sorted_trainables, L2twwCase};
+use super::l2tww_case::{official_name, L2twwCase};
 use crate::error::{Error, Result};
 use crate::models::weights::WeightFile;
-use crate::transfer::methods::l2tww::MetaGradient;
+use crate::transfer::engine::Method;
 use std::path::Path;
 use tch::{nn::VarStore, Device, Kind, Tensor};
 
-/// The batch-norm running statistics, sorted by name.
-fn sorted_buffers(vs: &VarStore) -> Vec<(String, Tensor)> {
+/// The variables of `vs` that are trained (`trained`) or not (batch-norm running statistics),
+/// sorted by name.
+fn sorted(vs: &VarStore, trained: bool) -> Vec<(String, Tensor)> {
     let mut v: Vec<(String, Tensor)> = vs
         .variables()
         .into_iter()
-        .filter(|(_, t)| !t.requires_grad())
+        .filter(|(_, t)| t.requires_grad() == trained)
         .collect();
     v.sort_by(|a, b| a.0.cmp(&b.0));
     v
+}
+
+/// L2T's names made the reference's (without the source prefix), optionally only those that
+/// then start with `part`.
+fn official(v: &[(String, Tensor)], part: &str) -> Vec<(String, Tensor)> {
+    v.iter()
+        .map(|(n, t)| (official_name(n).to_string(), t.shallow_clone()))
+        .filter(|(n, _)| n.starts_with(part))
+        .collect()
 }
 
 /// Every k-th element of the flattened tensor, k = ceil(numel / 4096), as the reference samples.
@@ -60,11 +72,17 @@ fn group(
     })
 }
 
+/// The value of the term `name` that a step measured.
+fn term(terms: &[(String, f64)], name: &str) -> f64 {
+    terms
+        .iter()
+        .find(|(n, _)| n == name)
+        .map_or(f64::NAN, |(_, v)| *v)
+}
+
 /// Runs the case and compares meta-gradients, parameters after each iteration and the losses.
 pub fn run(dir: &Path, file: &WeightFile, dev: Device) -> Result<Vec<(String, Vec<Group>)>> {
-    let (case, mut opt) = L2twwCase::from_reference(dir, file, dev)?;
-    let step = case.view(&opt.sgd, MetaGradient::Exact)?;
-    let (target, branch_vs, phi) = (&case.target, &case.branch_vs, &case.phi);
+    let mut case = L2twwCase::from_reference(dir, file, dev)?;
     let log: Option<serde_json::Value> = file
         .metadata
         .get("log")
@@ -79,82 +97,53 @@ pub fn run(dir: &Path, file: &WeightFile, dev: Device) -> Result<Vec<(String, Ve
             .get(&format!("iter{k}.y"))?
             .to_kind(Kind::Int64)
             .to_device(dev);
-        let src = case.source_features(&x);
-        let (meta_grad, losses) = step.iteration(&mut opt.sgd, &mut opt.adam, &[src], &x, &y);
-        let grads: Vec<(String, Tensor)> =
-            phi.iter().map(|(n, _)| n.clone()).zip(meta_grad).collect();
+        let step = case.step(&x, &y, k)?;
+        let meta = case
+            .method
+            .last_meta_step()
+            .ok_or_else(|| Error::Invalid(format!("iteration {k} took no meta step")))?;
+        let phi = case.method.meta_params();
         let p = format!("iter{k}.");
-        let wnet = |v: &[(String, Tensor)]| {
-            v.iter()
-                .filter(|(n, _)| n.starts_with("wnet."))
-                .map(|(n, t)| (n.clone(), t.shallow_clone()))
-                .collect::<Vec<_>>()
-        };
-        let lwnet = |v: &[(String, Tensor)]| {
-            v.iter()
-                .filter(|(n, _)| n.starts_with("lwnet."))
-                .map(|(n, t)| (n.clone(), t.shallow_clone()))
-                .collect::<Vec<_>>()
-        };
-        let target_now = sorted_trainables(&target.vs);
-        let buffers_now = sorted_buffers(&target.vs);
-        let branch_now = sorted_trainables(&branch_vs);
-        let mut groups = vec![
-            group(
-                file,
-                format!("{p}grad.wnet"),
-                &format!("{p}grad."),
-                &wnet(&grads),
-                false,
-            )?,
-            group(
-                file,
-                format!("{p}grad.lwnet"),
-                &format!("{p}grad."),
-                &lwnet(&grads),
-                false,
-            )?,
-            group(
-                file,
-                format!("{p}after.wnet"),
-                &format!("{p}after."),
-                &wnet(&phi),
-                false,
-            )?,
-            group(
-                file,
-                format!("{p}after.lwnet"),
-                &format!("{p}after."),
-                &lwnet(&phi),
-                false,
-            )?,
+        let mut groups = Vec::new();
+        for (what, ours) in [("grad", &meta.grad), ("after", &phi)] {
+            for part in ["wnet.", "lwnet."] {
+                groups.push(group(
+                    file,
+                    format!("{p}{what}.{}", part.trim_end_matches('.')),
+                    &format!("{p}{what}."),
+                    &official(ours, part),
+                    false,
+                )?);
+            }
+        }
+        groups.extend([
             group(
                 file,
                 format!("{p}after.branch"),
                 &format!("{p}after."),
-                &branch_now,
+                &official(&case.method.trained_params(), "branch."),
                 false,
             )?,
             group(
                 file,
                 format!("{p}after.target"),
                 &format!("{p}after.target."),
-                &target_now,
+                &sorted(&case.target.vs, true),
                 true,
             )?,
             group(
                 file,
                 format!("{p}after.buffers"),
                 &format!("{p}after.buffers."),
-                &buffers_now,
+                &sorted(&case.target.vs, false),
                 false,
             )?,
-        ];
+        ]);
         if let Some(log) = &log {
             for (key, ours) in [
-                ("inner_ce", losses.inner_ce),
-                ("inner_wfm", losses.inner_wfm),
-                ("outer_ce", losses.outer_ce),
+                ("inner_ce", term(&step.terms, "ce")),
+                ("inner_wfm", term(&step.terms, "wfm")),
+                ("outer_ce", meta.outer_ce),
             ] {
                 if let Some(r) = log.get(key).and_then(|v| v.get(k)).and_then(|v| v.as_f64()) {
                     let e = rel_err(&Tensor::from(ours), &Tensor::from(r));

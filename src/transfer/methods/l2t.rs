@@ -3,12 +3,15 @@
 //! meta-gradient step (look-ahead into T + 1 replicas of the target, exact second order, the
 //! target left as it was; see `l2tww`). With several sources each has its own 1×1 convs and
 //! meta-networks. Over the validation set it records the mean λ and the mean entropy of w of
-//! every pair.
+//! every pair. This is the one L2T path: training, the benchmark, the conformance cases and the
+//! fidelity bench all build it with [`L2t::new`] and step it with the engine's `train_step`.
 
 use super::feature_matching::FeatureMatching;
 use super::fm::{matching_per_source, named_params, state_tensor};
-use super::l2tww::{L2tww, L2twwConfig, Lookahead, SourceTerm};
+use super::l2tww::{L2tww, L2twwConfig, Lookahead, MetaGradient, SourceTerm};
 use super::meta_networks::{LambdaActivation, MetaNetworks};
+use super::meta_optimizer::MetaOptimizer;
+pub use super::meta_optimizer::MetaOptimizerKind;
 use super::pairs::Pair;
 use super::replica::Replica;
 use super::schemes::PairScheme;
@@ -16,27 +19,9 @@ use super::standardize::Standardization;
 use super::BuildContext;
 use crate::error::{Error, Result};
 use crate::transfer::engine::{AfterStep, Method, StepContext};
-use crate::transfer::meta::{Adam, AdamConfig, Sgd, SgdConfig};
 use crate::transfer::record::columns::{ENTROPY, LAMBDA};
-use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use tch::{nn::VarStore, Kind, Tensor};
-
-/// The optimizer of the meta-networks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "kebab-case")]
-pub enum MetaOptimizerKind {
-    /// Adam (the official default).
-    #[default]
-    Adam,
-    /// SGD with the target's momentum.
-    Sgd,
-}
-
-enum MetaOptimizer {
-    Adam(Adam),
-    Sgd(Sgd),
-}
 
 /// Settings of an L2T method beyond its pairs.
 pub struct L2tSettings {
@@ -62,6 +47,15 @@ pub struct L2tSettings {
     pub standardize: Vec<PathBuf>,
 }
 
+/// What the last meta step computed.
+pub struct MetaStep {
+    /// The meta-gradient before the optimizer's step, by parameter name (as
+    /// [`L2t::meta_params`] names them).
+    pub grad: Vec<(String, Tensor)>,
+    /// The cross-entropy after the look-ahead, which the meta-gradient differentiates.
+    pub outer_ce: f64,
+}
+
 /// L2T-w / L2T-ww over one or more sources.
 pub struct L2t {
     name: &'static str,
@@ -72,6 +66,8 @@ pub struct L2t {
     replicas: Vec<Replica>,
     meta_params: Vec<(String, Tensor)>,
     opt: MetaOptimizer,
+    /// The last meta step's gradient and look-ahead CE.
+    last: Option<MetaStep>,
     cfg: L2twwConfig,
     meta_every: usize,
     /// The meta-networks never step (the frozen control).
@@ -139,20 +135,7 @@ impl L2t {
             .collect();
         meta_params.sort_by(|a, b| a.0.cmp(&b.0));
         let tensors: Vec<Tensor> = meta_params.iter().map(|(_, t)| t.shallow_clone()).collect();
-        let opt = match s.optimizer {
-            MetaOptimizerKind::Adam => {
-                MetaOptimizer::Adam(Adam::new(tensors, AdamConfig::new(s.meta_lr, s.meta_wd)))
-            }
-            MetaOptimizerKind::Sgd => MetaOptimizer::Sgd(Sgd::new(
-                tensors,
-                SgdConfig {
-                    lr: s.meta_lr,
-                    momentum: s.momentum,
-                    weight_decay: s.meta_wd,
-                    nesterov: false,
-                },
-            )),
-        };
+        let opt = MetaOptimizer::new(s.optimizer, tensors, s.meta_lr, s.meta_wd, s.momentum);
         let sums = meta
             .iter()
             .map(|m| vec![(0.0, 0.0); m.pairs().len()])
@@ -171,6 +154,7 @@ impl L2t {
             replicas,
             meta_params,
             opt,
+            last: None,
             cfg: s.cfg,
             meta_every: s.meta_every.max(1),
             frozen: s.frozen,
@@ -182,6 +166,70 @@ impl L2t {
 
     fn label(&self, source: usize, p: &Pair) -> String {
         format!("s{source}.{}-{}", p.source, p.target)
+    }
+
+    /// The meta-networks' parameters by name (`s{i}.wnet.{j}.weight`, `s{i}.lwnet.{j}.bias`, …),
+    /// sorted: the order of the meta-gradient and of the meta optimizer.
+    pub fn meta_params(&self) -> Vec<(String, Tensor)> {
+        self.meta_params
+            .iter()
+            .map(|(n, t)| (n.clone(), t.shallow_clone()))
+            .collect()
+    }
+
+    /// What the last meta step computed; None before the first (and always when frozen).
+    pub fn last_meta_step(&self) -> Option<&MetaStep> {
+        self.last.as_ref()
+    }
+
+    /// The meta-gradient (in the order of [`L2t::meta_params`]) computed as `mode` says after the
+    /// SGD step `step` took, and the CE after the look-ahead it differentiates. Nothing is
+    /// stepped: the target, its 1×1 convs and their momentum are left as they were, the
+    /// batch-norm statistics as the official loop leaves them (see `l2tww`).
+    pub fn meta_gradient(
+        &self,
+        step: &AfterStep,
+        mode: MetaGradient,
+    ) -> Result<(Vec<Tensor>, f64)> {
+        if self.replicas.is_empty() {
+            return Err(Error::Invalid(format!(
+                "this {} is frozen: it has no look-ahead and no meta-gradient",
+                self.name
+            )));
+        }
+        let lookahead = self
+            .replicas
+            .iter()
+            .map(|r| {
+                Ok(Lookahead {
+                    replica: r,
+                    params: r.aligned(step.sgd.params())?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let tensors: Vec<Tensor> = self
+            .meta_params
+            .iter()
+            .map(|(_, t)| t.shallow_clone())
+            .collect();
+        let terms = self
+            .matching
+            .iter()
+            .zip(&self.meta)
+            .map(|(matching, meta)| SourceTerm { matching, meta })
+            .collect();
+        let view = L2tww {
+            target: step.target,
+            terms,
+            meta_params: &tensors,
+            buffers: step.buffers,
+            lookahead,
+            cfg: L2twwConfig {
+                meta_gradient: mode,
+                ..self.cfg
+            },
+        };
+        Ok(view.meta_gradient(&*step.sgd, step.sources, step.x, step.y))
     }
 }
 
@@ -220,40 +268,13 @@ impl Method for L2t {
         if self.frozen || self.batches % self.meta_every as u64 != 0 {
             return Ok(());
         }
-        let lookahead = self
-            .replicas
-            .iter()
-            .map(|r| {
-                Ok(Lookahead {
-                    replica: r,
-                    params: r.aligned(step.sgd.params())?,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let tensors: Vec<Tensor> = self
-            .meta_params
-            .iter()
-            .map(|(_, t)| t.shallow_clone())
-            .collect();
-        let terms = self
-            .matching
-            .iter()
-            .zip(&self.meta)
-            .map(|(matching, meta)| SourceTerm { matching, meta })
-            .collect();
-        let view = L2tww {
-            target: step.target,
-            terms,
-            meta_params: &tensors,
-            buffers: step.buffers,
-            lookahead,
-            cfg: self.cfg,
-        };
-        let (grad, _) = view.meta_gradient(step.sgd, step.sources, step.x, step.y);
-        match &mut self.opt {
-            MetaOptimizer::Adam(a) => a.step(&grad),
-            MetaOptimizer::Sgd(s) => s.step(&grad),
-        }
+        let (grad, outer_ce) = self.meta_gradient(&step, self.cfg.meta_gradient)?;
+        self.opt.step(&grad);
+        let names = self.meta_params.iter().map(|(n, _)| n.clone());
+        self.last = Some(MetaStep {
+            grad: names.zip(grad).collect(),
+            outer_ce,
+        });
         Ok(())
     }
 
@@ -264,23 +285,7 @@ impl Method for L2t {
             .map(|(n, t)| (format!("meta.{n}"), t.shallow_clone()))
             .collect();
         s.push(("batches".into(), Tensor::from(self.batches as i64)));
-        match &self.opt {
-            MetaOptimizer::Adam(a) => {
-                let (m, v) = a.moments();
-                for (i, (m, v)) in m.iter().zip(v).enumerate() {
-                    s.push((format!("adam.m.{i}"), m.shallow_clone()));
-                    s.push((format!("adam.v.{i}"), v.shallow_clone()));
-                }
-                s.push(("adam.steps".into(), Tensor::from(a.steps() as i64)));
-            }
-            MetaOptimizer::Sgd(o) => {
-                for (i, b) in o.buffers().iter().enumerate() {
-                    if let Some(b) = b {
-                        s.push((format!("metasgd.buf.{i}"), b.shallow_clone()));
-                    }
-                }
-            }
-        }
+        s.extend(self.opt.state());
         s
     }
 
@@ -296,31 +301,8 @@ impl Method for L2t {
             Ok(())
         })?;
         self.batches = i64::try_from(get("batches").ok_or_else(|| missing("batches"))?)? as u64;
-        let n = self.meta_params.len();
         let device = self.meta_store.device();
-        match &mut self.opt {
-            MetaOptimizer::Adam(a) => {
-                let grab = |k: String| {
-                    get(&k)
-                        .map(|t| t.to_device(device))
-                        .ok_or_else(|| missing(&k))
-                };
-                let m = (0..n)
-                    .map(|i| grab(format!("adam.m.{i}")))
-                    .collect::<Result<_>>()?;
-                let v = (0..n)
-                    .map(|i| grab(format!("adam.v.{i}")))
-                    .collect::<Result<_>>()?;
-                let steps = i64::try_from(get("adam.steps").ok_or_else(|| missing("adam.steps"))?)?;
-                a.set_state(m, v, steps as u64);
-            }
-            MetaOptimizer::Sgd(o) => o.set_buffers(
-                (0..n)
-                    .map(|i| get(&format!("metasgd.buf.{i}")).map(|t| t.to_device(device)))
-                    .collect(),
-            ),
-        }
-        Ok(())
+        self.opt.load_state(state, self.meta_params.len(), device)
     }
 
     fn observes_eval(&self) -> bool {

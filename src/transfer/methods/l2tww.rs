@@ -1,12 +1,15 @@
-//! One L2T-ww iteration as the official loop runs it: an SGD step on CE + WFM; T look-ahead steps
-//! on WFM alone and one on CE; the meta-gradient of the final CE through those T+1 steps (exact
-//! second order); an Adam step on the meta-networks; the target's parameters and momentum left
-//! as they were before the look-ahead. Its batch-norm running statistics are left as the official
-//! loop leaves them: moved once more by the first look-ahead step's forward pass at the live
-//! parameters (the official `meta_backward` restores that step's state and runs its objective
-//! again in train mode, and with roll-back nothing restores the statistics afterwards). Source
-//! features are computed once per iteration and shared by every objective. With several sources (multi-source
+//! L2T-ww's look-ahead and meta-gradient, as the official loop computes them after its live SGD
+//! step on CE + WFM (which is the engine's `train_step` with `L2t`'s term): T look-ahead steps on
+//! WFM alone and one on CE; the meta-gradient of the final CE through those T+1 steps (exact
+//! second order, or first order); the target's parameters and momentum left as they were before
+//! the look-ahead. Its batch-norm running statistics are left as the official loop leaves them:
+//! moved once more by the first look-ahead step's forward pass at the live parameters (the
+//! official `meta_backward` restores that step's state and runs its objective again in train
+//! mode, and with roll-back nothing restores the statistics afterwards). Source features are
+//! computed once per batch and shared by every objective. With several sources (multi-source
 //! transfer) every source has its own 1×1 convs and meta-networks and their WFM terms add up.
+//! `L2t` (`l2t.rs`) assembles the parts and drives this after each training step; the meta
+//! optimizer's step is its.
 //!
 //! How it is computed: step k writes its parameters into replica k (`replica.rs`), so the live
 //! target is never modified and the graph of each step's gradient stays valid for the
@@ -21,7 +24,7 @@ use super::meta_networks::MetaNetworks;
 use super::replica::Replica;
 use crate::models::Network;
 use crate::transfer::meta::forward_ad::with_dual_level;
-use crate::transfer::meta::{grads_or_zero, Adam, Recorded, Sgd};
+use crate::transfer::meta::{grads_or_zero, Recorded, Sgd};
 use std::cell::OnceCell;
 use std::rc::Rc;
 use tch::Tensor;
@@ -41,7 +44,7 @@ pub enum MetaGradient {
     FirstOrder,
 }
 
-/// Hyper-parameters of the L2T-ww iteration.
+/// Hyper-parameters of the L2T-ww look-ahead and meta-gradient.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct L2twwConfig {
     /// Weight of the matching loss.
@@ -52,18 +55,7 @@ pub struct L2twwConfig {
     pub meta_gradient: MetaGradient,
 }
 
-/// What one iteration measured (losses of the first step and the final CE).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct IterationLog {
-    /// Cross-entropy of the CE + WFM step.
-    pub inner_ce: f64,
-    /// Weighted feature-matching loss of the CE + WFM step.
-    pub inner_wfm: f64,
-    /// Cross-entropy after the look-ahead, which the meta-gradient differentiates.
-    pub outer_ce: f64,
-}
-
-/// The objectives an L2T-ww iteration optimises.
+/// The objectives of the look-ahead steps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Objective {
     /// Weighted feature matching alone.
@@ -80,13 +72,13 @@ pub struct SourceTerm<'a> {
     pub meta: &'a MetaNetworks,
 }
 
-/// The parts one iteration works on.
+/// The parts the look-ahead and the meta-gradient work on (a view of `L2t`'s, or of a test's).
 pub struct L2tww<'a> {
     /// The target network (train mode).
     pub target: &'a dyn Network,
     /// One term per source, in the order of the source features passed in.
     pub terms: Vec<SourceTerm<'a>>,
-    /// The meta-networks' parameters, in the order of `meta_opt`.
+    /// The meta-networks' parameters, in the order the meta-gradient is returned in.
     pub meta_params: &'a [Tensor],
     /// The target's non-trained state (batch-norm running statistics). The first look-ahead
     /// step's forward pass at the live parameters moves it, as the official loop's re-run of that
@@ -140,12 +132,6 @@ impl L2tww<'_> {
             net: r.net.as_ref(),
             matching: r.matching.iter().collect(),
         }
-    }
-
-    /// β·Σ_sources WFM for the target's features.
-    pub fn wfm(&self, sources: &[Vec<Tensor>], target: &[Tensor]) -> Tensor {
-        let resized = self.resized(sources, target);
-        self.wfm_with(&self.live().matching, sources, &resized, target)
     }
 
     /// Per source, each pair's source map resized to the target's (all 1×1-conv sets have the
@@ -346,49 +332,5 @@ impl L2tww<'_> {
         let meta_grad = sgd.meta_backward(recorded, a0, self.meta_params);
         self.restore_buffers(&after_lookahead);
         (meta_grad, outer_ce)
-    }
-
-    /// Runs one iteration on batch (`x`, `y`) with the sources' features `sources` (computed
-    /// without gradient). Returns the meta-gradient (before the Adam step) and the losses.
-    pub fn iteration(
-        &self,
-        sgd: &mut Sgd,
-        meta_opt: &mut Adam,
-        sources: &[Vec<Tensor>],
-        x: &Tensor,
-        y: &Tensor,
-    ) -> (Vec<Tensor>, IterationLog) {
-        let (inner_ce, inner_wfm) = self.live_step(sgd, sources, x, y);
-        let (meta_grad, outer_ce) = self.meta_gradient(sgd, sources, x, y);
-        meta_opt.step(&meta_grad);
-        (
-            meta_grad,
-            IterationLog {
-                inner_ce,
-                inner_wfm,
-                outer_ce,
-            },
-        )
-    }
-
-    /// The iteration's first part: one SGD step on CE + WFM at the live parameters. Returns
-    /// the CE and the WFM of that step.
-    pub fn live_step(
-        &self,
-        sgd: &mut Sgd,
-        sources: &[Vec<Tensor>],
-        x: &Tensor,
-        y: &Tensor,
-    ) -> (f64, f64) {
-        let out = self.target.forward_t(x, true);
-        let ce = cross_entropy(&out.logits, y);
-        let wfm = self.wfm(sources, &out.features);
-        let log = (
-            f64::try_from(&ce).unwrap_or(f64::NAN),
-            f64::try_from(&wfm).unwrap_or(f64::NAN),
-        );
-        let g = grads_or_zero(&(ce + wfm), sgd.params(), false);
-        sgd.step(&g);
-        log
     }
 }

@@ -1,7 +1,7 @@
 //! Transfer methods as loss terms and hooks on the one training engine: `scratch`, `finetune`,
 //! `lwf`, `at`, `fm`, `l2t-w`, `l2t-ww` (any of the matching methods with several sources), with
-//! their building blocks: pairs and pair schemes, feature matching, the meta-networks and the
-//! L2T-ww iteration.
+//! their building blocks: pairs and pair schemes, feature matching, the meta-networks, their
+//! optimizer and the L2T-ww look-ahead and meta-gradient.
 
 pub mod attention;
 pub mod cross_entropy;
@@ -11,6 +11,7 @@ pub mod l2t;
 pub mod l2tww;
 pub mod lwf;
 pub mod meta_networks;
+pub mod meta_optimizer;
 pub mod pairs;
 pub mod plain;
 pub mod replica;

@@ -294,36 +294,56 @@ impl MethodSpec {
             MethodSpec::Lwf(o) => Box::new(Lwf::new(ctx, o.temperature, o.alpha)?),
             MethodSpec::At(o) => Box::new(Attention::new(ctx, &o.pairs, o.beta, o.formula)?),
             MethodSpec::Fm(o) => Box::new(Fm::new(ctx, &o.pairs, o.beta)?),
-            MethodSpec::L2tW(o) | MethodSpec::L2tWw(o) => {
-                let ww = matches!(self, MethodSpec::L2tWw(_));
-                let default_pairs = if ww {
-                    PairScheme::AllToAll
-                } else {
-                    PairScheme::OneToOne
-                };
-                let settings = L2tSettings {
-                    cfg: L2twwConfig {
-                        beta: o.beta,
-                        lookahead: o.lookahead,
-                        meta_gradient: o.meta_gradient,
-                    },
-                    meta_every: o.meta_every,
-                    frozen: o.frozen,
-                    lambda: ww.then(|| o.lambda.unwrap_or(LambdaActivation::Relu6)),
-                    lambda_init: o.lambda_init,
-                    meta_lr: o.meta_lr,
-                    meta_wd: o.meta_wd,
-                    optimizer: o.meta_optimizer,
-                    momentum: ctx.momentum,
-                    standardize: o.standardize.clone(),
-                };
-                Box::new(L2t::new(
-                    ctx,
-                    o.pairs.as_ref().unwrap_or(&default_pairs),
-                    settings,
-                )?)
-            }
+            MethodSpec::L2tW(_) | MethodSpec::L2tWw(_) => Box::new(self.build_l2t(ctx)?),
         })
+    }
+
+    /// Builds `l2t-w` or `l2t-ww` for the networks in `ctx` as itself, not as a [`Method`]
+    /// (for callers that inspect its meta steps: the conformance cases, the fidelity bench); an
+    /// error for any other method. [`MethodSpec::build`] builds L2T through it.
+    pub fn build_l2t(&self, ctx: &BuildContext) -> Result<L2t> {
+        let (o, ww) = match self {
+            MethodSpec::L2tW(o) => (o, false),
+            MethodSpec::L2tWw(o) => (o, true),
+            _ => {
+                return Err(Error::Invalid(format!(
+                    "method `{}` is not l2t-w or l2t-ww",
+                    self.name()
+                )))
+            }
+        };
+        if !ww && o.lambda.is_some() {
+            return Err(Error::Invalid(
+                "l2t-w learns no λ: remove `lambda` or use l2t-ww".into(),
+            ));
+        }
+        let default_pairs = if ww {
+            PairScheme::AllToAll
+        } else {
+            PairScheme::OneToOne
+        };
+        if o.meta_every == 0 {
+            return Err(Error::Invalid(
+                "`meta-every` must be at least 1 (1: a meta step on every batch)".into(),
+            ));
+        }
+        let settings = L2tSettings {
+            cfg: L2twwConfig {
+                beta: o.beta,
+                lookahead: o.lookahead,
+                meta_gradient: o.meta_gradient,
+            },
+            meta_every: o.meta_every,
+            frozen: o.frozen,
+            lambda: ww.then(|| o.lambda.unwrap_or(LambdaActivation::Relu6)),
+            lambda_init: o.lambda_init,
+            meta_lr: o.meta_lr,
+            meta_wd: o.meta_wd,
+            optimizer: o.meta_optimizer,
+            momentum: ctx.momentum,
+            standardize: o.standardize.clone(),
+        };
+        L2t::new(ctx, o.pairs.as_ref().unwrap_or(&default_pairs), settings)
     }
 }
 
