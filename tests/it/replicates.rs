@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 const STAGES: &str = r#"  src-data: {kind: subset, data: data, classes: [0, 1, 2, 3, 4], per-class: 8}
-  tgt-data: {kind: subset, data: data, classes: [5, 6, 7, 8, 9], per-class: 6, val-per-class: 4, seed: [0, 1]}
+  tgt-data: {kind: subset, data: data, classes: [5, 6, 7, 8, 9], per-class: 6, val-per-class: 2, seed: [0, 1]}
   source: {kind: train, data: src-data, arch: resnet8, batch: 16, augment: none, optim: {epochs: 1, lr: 0.05}}
   target:
     kind: train
