@@ -68,6 +68,6 @@ pub use files::{hash_path, FileHashes};
 pub use key::{Key, KeyBuilder, KEY_SCHEME};
 pub use lock::{CacheLock, LockInfo};
 pub use manifest::{FileRecord, Manifest, Verify, MANIFEST_FORMAT};
-pub use owner::Producer;
+pub use owner::{utc_text, Producer};
 pub use staging::Staging;
 pub use store::{Entry, EntrySummary, Lookup, Store, LAYOUT};

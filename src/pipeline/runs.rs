@@ -177,21 +177,10 @@ fn number(v: &Value) -> Field {
     }
 }
 
-/// Unix seconds as a UTC time, `2026-12-03 19:39Z` (the civil calendar from days since
-/// 1970-01-01, after Howard Hinnant's algorithm).
+/// Unix seconds as a UTC time to the minute, `2026-12-03 19:39Z`.
 fn utc(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
-    let (hour, minute) = ((secs % 86_400) / 3600, (secs % 3600) / 60);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02} {hour:02}:{minute:02}Z")
+    let full = crate::cache::utc_text(secs); // `2026-12-03T19:39:07Z`
+    format!("{} {}Z", &full[..10], &full[11..16])
 }
 
 /// `{"optim": {"lr": 0.1}}` → `optim.lr = 0.1`; lists and scalars as compact JSON text.

@@ -65,7 +65,11 @@ fn replicates_train_with_their_own_seed_on_their_own_draw_and_share_one_test_set
     assert_eq!(targets.len(), 4, "{:?}\n{o}\n{e}", targets.keys());
     for (name, (_, m)) in &targets {
         let label = seed_label(name).unwrap_or_else(|| panic!("no seed label in {name}"));
-        assert_eq!(m["meta"]["params"]["seed"].as_u64(), Some(label), "{name}: {m}");
+        assert_eq!(
+            m["meta"]["params"]["seed"].as_u64(),
+            Some(label),
+            "{name}: {m}"
+        );
     }
 
     let subsets = entries_of(&p, "tgt-data");
