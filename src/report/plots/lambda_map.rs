@@ -179,7 +179,7 @@ fn by_source_markdown(
 }
 
 /// The source names of the runs' `sources` label (`a+b` → [a, b]) when all runs share it.
-fn source_names(runs: &[&Run]) -> Vec<String> {
+pub(super) fn source_names(runs: &[&Run]) -> Vec<String> {
     let Some(first) = runs.first().map(|r| r.label("sources")) else {
         return Vec::new();
     };

@@ -118,13 +118,10 @@ pub fn draw_plots(dir: &Path, runs: &[Run], spec: &ReportSpec, plot: &PlotSpec) 
 /// Source columns `s0`, `s1` named after the runs' `sources` label (`a+b` → `s0 a`, `s1 b`)
 /// when every chosen run has the same one.
 fn named_sources(mut c: Curves, runs: &[&Run]) -> Curves {
-    let Some(first) = runs.first().map(|r| r.label("sources")) else {
-        return c;
-    };
-    if first.is_empty() || runs.iter().any(|r| r.label("sources") != first) {
+    let names = lambda_map::source_names(runs);
+    if names.is_empty() {
         return c;
     }
-    let names: Vec<&str> = first.split('+').collect();
     c.columns = c
         .columns
         .into_iter()

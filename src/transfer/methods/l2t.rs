@@ -134,6 +134,12 @@ impl L2t {
             .filter(|(_, t)| t.requires_grad())
             .collect();
         meta_params.sort_by(|a, b| a.0.cmp(&b.0));
+        if s.frozen {
+            // Never stepped: the target's backward need not reach them.
+            for (_, t) in &meta_params {
+                let _ = t.shallow_clone().set_requires_grad(false);
+            }
+        }
         let tensors: Vec<Tensor> = meta_params.iter().map(|(_, t)| t.shallow_clone()).collect();
         let opt = MetaOptimizer::new(s.optimizer, tensors, s.meta_lr, s.meta_wd, s.momentum);
         let sums = meta
