@@ -9,6 +9,7 @@
 //! imports only `error`, `fsx` and the record schema in `transfer::record`: never the pipeline,
 //! the models or the data code.
 
+pub mod agreement;
 pub mod comparison;
 pub mod csv;
 pub mod frame;

@@ -94,16 +94,20 @@ pub fn t_factor(n: usize) -> Option<f64> {
     Some(t.inverse_cdf(0.975) / (n as f64).sqrt())
 }
 
-/// Pairs every run with its baseline partner and reduces the differences per cell.
-pub fn paired(runs: &[Run], spec: &TableSpec, baseline: &Baseline) -> Result<Paired> {
-    let wanted: Vec<&str> = spec
-        .rows
-        .iter()
-        .chain(&spec.cols)
-        .chain(baseline.keys())
-        .map(String::as_str)
-        .collect();
-    check_labels(runs, &wanted)?;
+/// Every run paired with its baseline partner: the baseline run with the same values of the
+/// labels the baseline runs vary over.
+pub struct Partners<'r> {
+    /// The labels a run and its partner share the values of.
+    pub matched_on: Vec<String>,
+    /// (run, its baseline partner), for every run that is not a baseline run and has one.
+    pub pairs: Vec<(&'r Run, &'r Run)>,
+    /// Runs left out for want of a partner.
+    pub unpaired: usize,
+}
+
+/// Pairs every run that is not a baseline run with its partner (an error when no run has the
+/// baseline's labels).
+pub fn partners<'r>(runs: &'r [Run], baseline: &Baseline) -> Result<Partners<'r>> {
     let is_base = |r: &Run| baseline.iter().all(|(k, v)| r.label(k) == v);
     let bases: Vec<&Run> = runs.iter().filter(|r| is_base(r)).collect();
     if bases.is_empty() {
@@ -128,23 +132,45 @@ pub fn paired(runs: &[Run], spec: &TableSpec, baseline: &Baseline) -> Result<Pai
         .collect();
     let key =
         |r: &Run| -> Vec<String> { matched_on.iter().map(|l| r.label(l).to_string()).collect() };
-    let mut base_value: BTreeMap<Vec<String>, f64> = BTreeMap::new();
-    for b in &bases {
-        base_value.insert(key(b), b.value(spec.value));
+    let by_key: BTreeMap<Vec<String>, &Run> = bases.iter().map(|b| (key(b), *b)).collect();
+    let mut pairs = Vec::new();
+    let mut unpaired = 0;
+    for r in runs.iter().filter(|r| !is_base(r)) {
+        match by_key.get(&key(r)) {
+            Some(b) => pairs.push((r, *b)),
+            None => unpaired += 1,
+        }
     }
+    Ok(Partners {
+        matched_on,
+        pairs,
+        unpaired,
+    })
+}
+
+/// Pairs every run with its baseline partner and reduces the differences per cell.
+pub fn paired(runs: &[Run], spec: &TableSpec, baseline: &Baseline) -> Result<Paired> {
+    let wanted: Vec<&str> = spec
+        .rows
+        .iter()
+        .chain(&spec.cols)
+        .chain(baseline.keys())
+        .map(String::as_str)
+        .collect();
+    check_labels(runs, &wanted)?;
+    let Partners {
+        matched_on,
+        pairs,
+        unpaired,
+    } = partners(runs, baseline)?;
     let keys: Vec<&String> = spec.rows.iter().chain(&spec.cols).collect();
     let mut label_cols: Vec<Vec<String>> = vec![Vec::new(); keys.len()];
     let mut diffs: Vec<f64> = Vec::new();
-    let mut unpaired = 0;
-    for r in runs.iter().filter(|r| !is_base(r)) {
-        let Some(b) = base_value.get(&key(r)) else {
-            unpaired += 1;
-            continue;
-        };
+    for (r, b) in &pairs {
         for (c, k) in label_cols.iter_mut().zip(&keys) {
             c.push(r.label(k).to_string());
         }
-        diffs.push(r.value(spec.value) - b);
+        diffs.push(r.value(spec.value) - b.value(spec.value));
     }
     let mut cols: Vec<Column> = keys
         .iter()

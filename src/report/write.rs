@@ -1,11 +1,12 @@
 //! Writing a report into a folder, every file atomically: `<name>.md` (the table, the paired
-//! differences against the baseline, the meta-networks' movement, the LogME ranking and the
-//! plots when there are some), `<name>.csv` (tidy: one row per cell), `<name>-paired.csv`,
-//! `<name>-meta.csv`, `runs.csv` (one row per run), `logme.csv`, the PNG plots, and `index.html`
+//! differences against the baseline, the agreement of the learned λ with the baseline's, the
+//! meta-networks' movement, the LogME ranking and the plots when there are some), `<name>.csv`
+//! (tidy: one row per cell), `<name>-paired.csv`, `<name>-agreement.csv`, `<name>-meta.csv`, `runs.csv` (one row per run), `logme.csv`, the PNG plots, and `index.html`
 //! (all of it on one self-contained page).
 
 use crate::error::{Error, Result};
 use crate::fsx;
+use crate::report::agreement::{agreement, agreement_csv, agreement_markdown};
 use crate::report::comparison::{movement_csv, movement_markdown, paired_csv, paired_markdown};
 use crate::report::csv::{number, CsvText};
 use crate::report::frame::{load_runs, polars_error, runs_frame, Run};
@@ -135,6 +136,7 @@ fn tables(
     fsx::write_atomic(&cells, cells_csv(&p).as_bytes())?;
     files.push(cells);
     let mut tables = Vec::new();
+    let mut agreements = Vec::new();
     for baseline in baselines_of(runs, spec)? {
         let pd = paired(runs, spec, &baseline)?;
         // Only baseline runs: nothing to compare.
@@ -143,9 +145,19 @@ fn tables(
             markdown.push_str(&paired_markdown(&pd));
             tables.push(pd);
         }
+        agreements.extend(agreement(runs, spec, &baseline)?);
     }
     if let Some(csv) = paired_csv(&tables) {
         let path = dir.join(format!("{name}-paired.csv"));
+        fsx::write_atomic(&path, csv.as_bytes())?;
+        files.push(path);
+    }
+    for a in &agreements {
+        markdown.push('\n');
+        markdown.push_str(&agreement_markdown(spec, a));
+    }
+    if let Some(csv) = agreement_csv(spec, &agreements) {
+        let path = dir.join(format!("{name}-agreement.csv"));
         fsx::write_atomic(&path, csv.as_bytes())?;
         files.push(path);
     }
