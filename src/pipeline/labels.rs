@@ -1,9 +1,14 @@
 //! The labels of swept values: a plain label per value (`fm`, `50`, `a+b` for a list of stage
 //! names), an explicit `label:` beside an option set (`{fm: {pairs: all-to-all}, label: fm-all}`,
 //! taken out of the parameters so that a label never enters a key), and, where two option sets
-//! of one method would share a plain label, the options spelt out (`fm(pairs=all-to-all)`).
+//! of one method would share a plain label, the options spelt out (`fm(pairs=all-to-all)`); and
+//! [`Labels`], an instance's sweep coordinates, as the planner, the stages and the executor
+//! hold them.
 
 use serde_json::Value as J;
+
+/// Sweep coordinates of an instance, in the order they were added.
+pub type Labels = Vec<(String, String)>;
 
 /// The plain label of a value: a string as it is, a list joined with `+` (`none` when empty),
 /// a one-key map by its key.

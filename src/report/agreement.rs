@@ -11,7 +11,7 @@ use crate::report::frame::Run;
 use crate::report::markdown::{escape, line};
 use crate::report::order::{compare_keys, order_values};
 use crate::report::paired::{partners, Baseline};
-use crate::report::table::TableSpec;
+use crate::report::spec::ReportSpec;
 use crate::transfer::record::columns::LAMBDA;
 use std::collections::BTreeMap;
 
@@ -111,7 +111,7 @@ pub fn spearman(a: &[f64], b: &[f64]) -> Option<f64> {
 }
 
 /// The agreement with `baseline`; None when the baseline runs or the others have no λ.
-pub fn agreement(runs: &[Run], spec: &TableSpec, baseline: &Baseline) -> Result<Option<Agreement>> {
+pub fn agreement(runs: &[Run], spec: &ReportSpec, baseline: &Baseline) -> Result<Option<Agreement>> {
     let found = partners(runs, baseline)?;
     let order_of = |label: &String| {
         let values: Vec<String> = runs.iter().map(|r| r.label(label).to_string()).collect();
@@ -180,7 +180,7 @@ fn baseline_text(b: &Baseline) -> String {
 }
 
 /// The agreement as Markdown: one line per cell, ρ per replicate and their minimum.
-pub fn agreement_markdown(spec: &TableSpec, a: &Agreement) -> String {
+pub fn agreement_markdown(spec: &ReportSpec, a: &Agreement) -> String {
     let replicates = if a.matched_on.is_empty() {
         "the one replicate".to_string()
     } else {
@@ -228,7 +228,7 @@ pub fn agreement_markdown(spec: &TableSpec, a: &Agreement) -> String {
 }
 
 /// The agreements as tidy CSV: one row per replicate (None when there are none).
-pub fn agreement_csv(spec: &TableSpec, all: &[Agreement]) -> Option<String> {
+pub fn agreement_csv(spec: &ReportSpec, all: &[Agreement]) -> Option<String> {
     if all.is_empty() {
         return None;
     }
@@ -311,9 +311,9 @@ mod tests {
             with_lambda(&[("m", "cheap"), ("seed", "1")], &[0.1, 0.2, 0.3, 0.4]),
             run(&[("m", "scratch"), ("seed", "0")], 40.0),
         ];
-        let spec = TableSpec {
+        let spec = ReportSpec {
             cols: vec!["m".into()],
-            ..TableSpec::default()
+            ..ReportSpec::default()
         };
         let base = Baseline::from([("m".to_string(), "exact".to_string())]);
         let a = agreement(&runs, &spec, &base).unwrap().unwrap();
@@ -337,9 +337,9 @@ mod tests {
             run(&[("m", "scratch"), ("seed", "0")], 40.0),
             run(&[("m", "fm"), ("seed", "0")], 45.0),
         ];
-        let spec = TableSpec {
+        let spec = ReportSpec {
             cols: vec!["m".into()],
-            ..TableSpec::default()
+            ..ReportSpec::default()
         };
         let base = Baseline::from([("m".to_string(), "scratch".to_string())]);
         assert_eq!(agreement(&runs, &spec, &base).unwrap(), None);

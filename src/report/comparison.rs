@@ -7,7 +7,7 @@ use crate::report::csv::{number, CsvText};
 use crate::report::markdown::{escape, label_text, line};
 use crate::report::movement::MovementCell;
 use crate::report::paired::{Paired, PairedCell};
-use crate::report::table::TableSpec;
+use crate::report::spec::ReportSpec;
 
 fn signed(x: f64, d: usize) -> String {
     format!("{x:+.d$}")
@@ -33,7 +33,7 @@ pub fn paired_cell_text(c: &PairedCell, d: usize) -> String {
 }
 
 fn table_grid<C>(
-    spec: &TableSpec,
+    spec: &ReportSpec,
     rows: &[Vec<String>],
     cols: &[Vec<String>],
     get: impl Fn(&[String], &[String]) -> Option<C>,
@@ -159,7 +159,7 @@ fn mean_std(ms: (f64, Option<f64>), d: usize) -> String {
 }
 
 /// The Markdown of the meta-networks' movement (empty text when no run has meta-networks).
-pub fn movement_markdown(spec: &TableSpec, cells: &[MovementCell]) -> String {
+pub fn movement_markdown(spec: &ReportSpec, cells: &[MovementCell]) -> String {
     if cells.is_empty() {
         return String::new();
     }
@@ -196,7 +196,7 @@ pub fn movement_markdown(spec: &TableSpec, cells: &[MovementCell]) -> String {
 }
 
 /// The movement as tidy CSV.
-pub fn movement_csv(spec: &TableSpec, cells: &[MovementCell]) -> String {
+pub fn movement_csv(spec: &ReportSpec, cells: &[MovementCell]) -> String {
     let mut header: Vec<String> = spec.rows.iter().chain(&spec.cols).cloned().collect();
     header.extend(
         [

@@ -26,7 +26,7 @@ pub mod table;
 mod write;
 
 pub use spec::{BaselineSpec, PlotSpec, ReportSpec, Value};
-pub use table::{Cell, Pivot, TableSpec};
+pub use table::{Cell, Pivot};
 pub use write::{render, render_titled, write_report, Rendered, ReportFiles};
 
 use serde::{Deserialize, Serialize};

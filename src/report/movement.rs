@@ -6,7 +6,8 @@
 use crate::error::Result;
 use crate::report::frame::{polars_error, Run};
 use crate::report::order::{compare_keys, order_values};
-use crate::report::table::{group_stats, TableSpec};
+use crate::report::spec::ReportSpec;
+use crate::report::table::group_stats;
 use polars::prelude::{Column, DataFrame};
 
 /// One cell: the runs of one row × column key that have meta-networks.
@@ -25,7 +26,7 @@ pub struct MovementCell {
 }
 
 /// The cells of the runs that have meta-networks, in table order (empty when none has).
-pub fn movement(runs: &[Run], spec: &TableSpec) -> Result<Vec<MovementCell>> {
+pub fn movement(runs: &[Run], spec: &ReportSpec) -> Result<Vec<MovementCell>> {
     let keys: Vec<&String> = spec.rows.iter().chain(&spec.cols).collect();
     let mut label_cols: Vec<Vec<String>> = vec![Vec::new(); keys.len()];
     let (mut shift, mut ratio) = (Vec::new(), Vec::new());
@@ -115,9 +116,9 @@ mod tests {
             .stats
             .insert("lambda.p".into(), 0.5);
         let plain = run(&[("m", "scratch"), ("seed", "0")], 1.0);
-        let spec = TableSpec {
+        let spec = ReportSpec {
             cols: vec!["m".into()],
-            ..TableSpec::default()
+            ..ReportSpec::default()
         };
         let cells = movement(&[plain, a, b], &spec).unwrap();
         assert_eq!(cells.len(), 1);

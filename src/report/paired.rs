@@ -7,7 +7,8 @@
 use crate::error::{Error, Result};
 use crate::report::frame::{check_labels, polars_error, Run};
 use crate::report::order::{compare_keys, order_values};
-use crate::report::table::{group_stats, TableSpec};
+use crate::report::spec::ReportSpec;
+use crate::report::table::group_stats;
 use polars::prelude::{Column, DataFrame};
 use statrs::distribution::{ContinuousCDF, StudentsT};
 use std::collections::BTreeMap;
@@ -43,7 +44,7 @@ impl PairedCell {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Paired {
     /// The table's rows, columns and value.
-    pub spec: TableSpec,
+    pub spec: ReportSpec,
     /// What the runs are compared with.
     pub baseline: Baseline,
     /// The labels a run and its baseline partner share the values of.
@@ -76,7 +77,7 @@ impl Paired {
 
 /// The baseline a report uses when it names none: `scratch` of its one column label, when some
 /// run has it.
-pub fn default_baseline(runs: &[Run], spec: &TableSpec) -> Option<Baseline> {
+pub fn default_baseline(runs: &[Run], spec: &ReportSpec) -> Option<Baseline> {
     let [col] = spec.cols.as_slice() else {
         return None;
     };
@@ -149,7 +150,7 @@ pub fn partners<'r>(runs: &'r [Run], baseline: &Baseline) -> Result<Partners<'r>
 }
 
 /// Pairs every run with its baseline partner and reduces the differences per cell.
-pub fn paired(runs: &[Run], spec: &TableSpec, baseline: &Baseline) -> Result<Paired> {
+pub fn paired(runs: &[Run], spec: &ReportSpec, baseline: &Baseline) -> Result<Paired> {
     let wanted: Vec<&str> = spec
         .rows
         .iter()
@@ -239,11 +240,11 @@ mod tests {
     use super::*;
     use crate::report::frame::tests::run;
 
-    fn spec() -> TableSpec {
-        TableSpec {
+    fn spec() -> ReportSpec {
+        ReportSpec {
             rows: vec!["k".into()],
             cols: vec!["m".into()],
-            ..TableSpec::default()
+            ..ReportSpec::default()
         }
     }
 
@@ -295,10 +296,10 @@ mod tests {
         }
         runs.push(run(&[("sources", "x"), ("m", "l2t"), ("seed", "9")], 1.0));
         let base = Baseline::from([("m".to_string(), "scratch".to_string())]);
-        let spec = TableSpec {
+        let spec = ReportSpec {
             rows: vec!["sources".into()],
             cols: vec!["m".into()],
-            ..TableSpec::default()
+            ..ReportSpec::default()
         };
         let p = paired(&runs, &spec, &base).unwrap();
         assert_eq!(p.matched_on, ["seed"]);
@@ -311,9 +312,9 @@ mod tests {
     fn a_baseline_no_run_has_is_an_error() {
         let runs = vec![run(&[("m", "a"), ("seed", "0")], 1.0)];
         let base = Baseline::from([("m".to_string(), "scratch".to_string())]);
-        let spec = TableSpec {
+        let spec = ReportSpec {
             cols: vec!["m".into()],
-            ..TableSpec::default()
+            ..ReportSpec::default()
         };
         let err = paired(&runs, &spec, &base).unwrap_err().to_string();
         assert!(err.contains("m=scratch"), "{err}");

@@ -11,7 +11,6 @@
 //!
 //! Owns the serde structs only; the table and the plots read them.
 
-use crate::report::table::TableSpec;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
 
@@ -159,20 +158,6 @@ impl BaselineSpec {
             out.extend(b.resolve(cols)?);
         }
         Ok(out)
-    }
-}
-
-impl ReportSpec {
-    /// The table part of the spec.
-    pub fn table(&self) -> TableSpec {
-        TableSpec {
-            rows: self.rows.clone(),
-            cols: self.cols.clone(),
-            value: self.value,
-            order: self.order.clone(),
-            baseline: self.baseline.clone(),
-            replicates: self.replicates.clone(),
-        }
     }
 }
 

@@ -1,31 +1,15 @@
 //! The pivot: runs grouped by the values of the `rows` and `cols` labels, each group reduced by
 //! polars to mean, sample standard deviation (n − 1), n, min and max of one value; the
 //! remaining labels (normally the seed) are what a cell aggregates over. Rows and columns are
-//! ordered by [`crate::report::order`].
+//! ordered by [`crate::report::order`]. It reads the report's own [`ReportSpec`] (its `rows`,
+//! `cols`, `value` and `order`): the table's options are declared once, there.
 
 use crate::error::Result;
 use crate::report::frame::{check_labels, label_names, polars_error, runs_frame, Run};
 use crate::report::order::{compare_keys, order_values};
-use crate::report::spec::{BaselineSpec, Value};
+use crate::report::spec::ReportSpec;
 use polars::prelude::{Column, DataFrame};
 use std::collections::BTreeMap;
-
-/// Which labels make the rows and the columns, the value, and explicit value orders.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct TableSpec {
-    /// Labels of the rows.
-    pub rows: Vec<String>,
-    /// Labels of the columns.
-    pub cols: Vec<String>,
-    /// The aggregated value.
-    pub value: Value,
-    /// Explicit value orders per label.
-    pub order: BTreeMap<String, Vec<String>>,
-    /// What the paired table compares with (None: `scratch` of the one column label, if any).
-    pub baseline: Option<BaselineSpec>,
-    /// What the runs of a cell are (for the header line).
-    pub replicates: Option<String>,
-}
 
 /// One cell: the statistics of the value over the runs that share its row and column key.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,7 +34,7 @@ pub struct Cell {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pivot {
     /// What it was built from.
-    pub spec: TableSpec,
+    pub spec: ReportSpec,
     /// Row keys, in display order.
     pub rows: Vec<Vec<String>>,
     /// Column keys, in display order.
@@ -69,7 +53,7 @@ impl Pivot {
 }
 
 /// Builds the pivot of `runs` (at least one) for `spec`.
-pub fn pivot(runs: &[Run], spec: &TableSpec) -> Result<Pivot> {
+pub fn pivot(runs: &[Run], spec: &ReportSpec) -> Result<Pivot> {
     let wanted: Vec<&str> = spec
         .rows
         .iter()
@@ -219,11 +203,11 @@ mod tests {
     use super::*;
     use crate::report::frame::tests::run;
 
-    fn spec(rows: &[&str], cols: &[&str]) -> TableSpec {
-        TableSpec {
+    fn spec(rows: &[&str], cols: &[&str]) -> ReportSpec {
+        ReportSpec {
             rows: rows.iter().map(|s| s.to_string()).collect(),
             cols: cols.iter().map(|s| s.to_string()).collect(),
-            ..TableSpec::default()
+            ..ReportSpec::default()
         }
     }
 

@@ -16,7 +16,7 @@ use crate::report::movement::movement;
 use crate::report::paired::{default_baseline, paired, Baseline};
 use crate::report::plots::draw_plots;
 use crate::report::spec::ReportSpec;
-use crate::report::table::{pivot, Pivot, TableSpec};
+use crate::report::table::{pivot, Pivot};
 use crate::report::RunRef;
 use polars::prelude::{DataFrame, DataType};
 use std::path::{Path, PathBuf};
@@ -42,12 +42,13 @@ pub struct Rendered {
 }
 
 /// Writes the tables of `runs` into `dir`: `<name>.md`, `<name>.csv`, `runs.csv`, and with
-/// `logme` tables (source label, `logme.parquet`) the ranking and `logme.csv`.
+/// `logme` tables (source label, `logme.parquet`) the ranking and `logme.csv`. The tables
+/// alone: `spec.plot` is left to [`render`].
 pub fn write_report(
     dir: &Path,
     name: &str,
     runs: &[RunRef],
-    spec: &TableSpec,
+    spec: &ReportSpec,
     logme: &[(String, PathBuf)],
 ) -> Result<ReportFiles> {
     let loaded = load_runs(runs)?;
@@ -80,7 +81,7 @@ pub fn render_titled(
     logme: &[(String, PathBuf)],
 ) -> Result<Rendered> {
     let loaded = load_runs(runs)?;
-    let (mut markdown, mut files) = tables(dir, name, &loaded, &spec.table(), logme)?;
+    let (mut markdown, mut files) = tables(dir, name, &loaded, spec, logme)?;
     let mut notes = Vec::new();
     if let Some(plot) = &spec.plot {
         let plotted = draw_plots(dir, &loaded, spec, plot)?;
@@ -122,7 +123,7 @@ fn tables(
     dir: &Path,
     name: &str,
     runs: &[Run],
-    spec: &TableSpec,
+    spec: &ReportSpec,
     logme: &[(String, PathBuf)],
 ) -> Result<(String, Vec<PathBuf>)> {
     check_name(name)?;
@@ -195,13 +196,13 @@ fn tables(
 /// The baseline of the paired table (the first, where the spec names several): the one the
 /// spec names, or `scratch` of its one column label when some run has it; None for
 /// `baseline: none` or when there is none to take.
-pub fn baseline_of(runs: &[Run], spec: &TableSpec) -> Result<Option<Baseline>> {
+pub fn baseline_of(runs: &[Run], spec: &ReportSpec) -> Result<Option<Baseline>> {
     Ok(baselines_of(runs, spec)?.into_iter().next())
 }
 
 /// Every baseline of the paired tables, in the order the spec names them (the default
 /// `scratch` when it names none).
-pub fn baselines_of(runs: &[Run], spec: &TableSpec) -> Result<Vec<Baseline>> {
+pub fn baselines_of(runs: &[Run], spec: &ReportSpec) -> Result<Vec<Baseline>> {
     match &spec.baseline {
         None => Ok(default_baseline(runs, spec).into_iter().collect()),
         Some(b) => b.resolve_all(&spec.cols).map_err(Error::Invalid),

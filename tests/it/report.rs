@@ -2,7 +2,7 @@
 //! `metrics.parquet` with `write_metrics`, known numbers in, hand-computed cells, parsed CSV and
 //! decoded PNGs out; and the errors for a missing file or label.
 
-use l2tww::report::{render, write_report, PlotSpec, ReportSpec, RunRef, TableSpec};
+use l2tww::report::{render, write_report, PlotSpec, ReportSpec, RunRef};
 use l2tww::transfer::metrics::write_metrics;
 use l2tww::transfer::record::{EpochRecord, RunSummary};
 use std::collections::BTreeMap;
@@ -190,7 +190,7 @@ fn runs_csv_has_every_run_and_parses_back() {
     let tmp = tempfile::tempdir().unwrap();
     let runs = sweep(&tmp.path().join("runs"));
     let out = tmp.path().join("report");
-    let files = write_report(&out, "t", &runs, &TableSpec::default(), &[]).unwrap();
+    let files = write_report(&out, "t", &runs, &ReportSpec::default(), &[]).unwrap();
     assert!(files.files.contains(&out.join("runs.csv")));
     let (header, rows) = read_csv(&out.join("runs.csv"));
     assert_eq!(rows.len(), 18);

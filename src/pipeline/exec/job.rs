@@ -5,9 +5,8 @@
 //! the precision, the threads) chosen by the executor.
 
 use super::super::freshness::memory_name;
-use super::super::kinds::Kind;
 use super::super::plan::{Instance, Labels, Plan};
-use super::super::stages::StageParams;
+use super::super::stages::{ProgressFn, StageContext, StageParams, Upstream, UpstreamByRole};
 use crate::cache::{Explanation, Key, Store};
 use crate::device::ExecContext;
 use crate::error::{Error, Result};
@@ -15,19 +14,6 @@ use crate::fsx;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-
-/// An input of a job: an upstream instance's committed output.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct InputRef {
-    /// The upstream instance's name.
-    pub instance: String,
-    /// Its kind.
-    pub kind: Kind,
-    /// Its labels.
-    pub labels: Labels,
-    /// Its output folder in the cache.
-    pub dir: PathBuf,
-}
 
 /// An external file a job reads, with the content hash its key was computed from.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -55,8 +41,8 @@ pub struct Job {
     pub labels: Labels,
     /// Its kind and parameters, paths resolved.
     pub params: StageParams,
-    /// Its inputs by parameter.
-    pub inputs: BTreeMap<String, Vec<InputRef>>,
+    /// Its inputs by parameter: the upstream instances' committed outputs.
+    pub inputs: UpstreamByRole,
     /// External files it reads.
     pub files: Vec<FileRef>,
     /// The cache's root folder.
@@ -85,12 +71,25 @@ impl Job {
         fsx::write_atomic(path, &bytes)
     }
 
-    /// The single input of parameter `role`.
-    pub fn input(&self, role: &str) -> Result<&InputRef> {
-        self.inputs
-            .get(role)
-            .and_then(|v| v.first())
-            .ok_or_else(|| Error::Invalid(format!("{}: no `{role}` input", self.instance)))
+    /// What its stage's run is given: the job's own parts, with the folders it writes into
+    /// and where its progress goes.
+    pub fn context<'a>(
+        &'a self,
+        out: &'a Path,
+        work: &'a Path,
+        progress: ProgressFn<'a>,
+    ) -> StageContext<'a> {
+        StageContext {
+            pipeline: &self.pipeline,
+            stage: &self.stage,
+            instance: &self.instance,
+            key: &self.key,
+            inputs: &self.inputs,
+            exec: &self.exec,
+            out,
+            work,
+            progress,
+        }
     }
 }
 
@@ -103,7 +102,7 @@ pub fn job_for(plan: &Plan, store: &Store, inst: &Instance, exec: ExecContext, f
             .iter()
             .map(|&u| {
                 let up = plan.instance(u);
-                InputRef {
+                Upstream {
                     instance: up.name.clone(),
                     kind: up.kind,
                     labels: up.labels.clone(),

@@ -6,7 +6,6 @@
 //! was planned, its output is not recorded.
 
 use super::super::plan::labels_json;
-use super::super::stages::Ctx;
 use super::job::Job;
 use crate::cache::{FileHashes, Lookup, Store, Verify};
 use crate::device::device_name;
@@ -56,12 +55,7 @@ pub fn exec_job(path: &Path) -> Result<bool> {
         let _ = writeln!(o, "@progress {done} {total} {msg}");
         let _ = o.flush();
     };
-    let mut ctx = Ctx {
-        job: &job,
-        out: &out,
-        work: &work,
-        progress: &mut progress,
-    };
+    let mut ctx = job.context(&out, &work, &mut progress);
     let metrics = job.params.run(&mut ctx)?;
     // Compared with the hashes the key was made of: a change after planning or during the run
     // is caught by this one pass.

@@ -49,10 +49,15 @@ impl Plan {
         let mut params =
             StageParams::parse(kind, &p.raw).map_err(|e| self.field_err(stage, &p, e))?;
         let ext = params.resolve(&self.spec.base_of(stage));
-        let inputs = Inputs {
-            instances: &self.instances,
-            by_role: &p.inputs,
-        };
+        let inputs = Inputs::new(
+            p.inputs
+                .iter()
+                .map(|(role, ids)| {
+                    let planned = ids.iter().map(|&u| self.instance(u).as_input()).collect();
+                    (role.as_str(), planned)
+                })
+                .collect(),
+        );
         params
             .check_inputs(&inputs)
             .map_err(|e| self.field_err(stage, &p, e))?;

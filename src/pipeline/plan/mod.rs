@@ -11,7 +11,7 @@ mod order;
 
 use super::kinds::Kind;
 use super::spec::{PipelineSpec, StageSpec};
-use super::stages::StageParams;
+use super::stages::{PlannedInput, StageParams};
 use crate::cache::{Explanation, FileHashes, Key};
 use crate::device::Precision;
 use crate::error::{Error, Result};
@@ -21,8 +21,7 @@ use serde_json::Value as J;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-/// Sweep coordinates of an instance, in the order they were added.
-pub type Labels = Vec<(String, String)>;
+pub use super::labels::Labels;
 
 /// A stage: its index in the file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -86,6 +85,16 @@ impl Instance {
     /// Every instance it reads.
     pub fn upstream(&self) -> impl Iterator<Item = InstanceId> + '_ {
         self.inputs.iter().flat_map(|(_, v)| v.iter().copied())
+    }
+
+    /// How the stages' checks against their inputs see it, as an input of another instance.
+    pub fn as_input(&self) -> PlannedInput<'_> {
+        PlannedInput {
+            name: &self.name,
+            labels: &self.labels,
+            params: &self.params,
+            classes: self.classes,
+        }
     }
 }
 

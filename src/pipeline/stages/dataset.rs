@@ -3,7 +3,7 @@
 //! verified download. Records each split's images per class, so that later stages' choices are
 //! checked against them before anything trains.
 
-use super::{resolve_path, Ctx, External, FileParam, Inputs, StageKind};
+use super::{resolve_path, External, FileParam, Inputs, StageContext, StageKind};
 use crate::data::store::class_counts;
 use crate::data::{prepare, DatasetName, PrepareSpec, Source};
 use crate::error::{Error, Result};
@@ -111,7 +111,7 @@ impl StageKind for DatasetStage {
         p.name().ok()?.num_classes()
     }
 
-    fn run(p: &DatasetParams, ctx: &mut Ctx) -> Result<Value> {
+    fn run(p: &DatasetParams, ctx: &mut StageContext) -> Result<Value> {
         let name = p.name()?;
         let source = match p.from.as_deref() {
             Some("download") => Source::Download {

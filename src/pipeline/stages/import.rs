@@ -2,7 +2,7 @@
 //! official TinyImageNet ResNet32, or torchvision ImageNet weights converted) checked against the
 //! model zoo and copied into the cache as `model.safetensors`.
 
-use super::{resolve_path, Ctx, External, FileParam, StageKind};
+use super::{resolve_path, External, FileParam, StageContext, StageKind};
 use crate::error::{Error, Result};
 use crate::models::weights::WeightFile;
 use crate::models::Arch;
@@ -38,7 +38,7 @@ impl StageKind for ImportStage {
         }
     }
 
-    fn run(p: &ImportParams, ctx: &mut Ctx) -> Result<Value> {
+    fn run(p: &ImportParams, ctx: &mut StageContext) -> Result<Value> {
         let file = WeightFile::read(&p.checkpoint)?;
         let (arch, classes) = Arch::infer(&file.tensors)
             .map_err(|e| Error::bad_file(&p.checkpoint, e.to_string()))?;

@@ -2,10 +2,14 @@
 //! parameters type *is* the domain configuration (composed with `#[serde(flatten)]`, never
 //! re-declared), with its parameter table, version, plan-time checks, external files and run.
 //! [`StageParams`] is the typed parameters of an instance, by kind, as the plan and the job hold
-//! them.
+//! them. A kind sees its inputs through its own types: [`Inputs`] when planned, a
+//! [`StageContext`] when run; the planner and the executor build them, and nothing here
+//! imports either (the order is spec → stages → plan → freshness → exec).
 
+mod context;
 mod dataset;
 mod import;
+mod input;
 mod report;
 mod source_stats;
 mod subset;
@@ -13,9 +17,7 @@ mod subset;
 mod tables;
 mod train;
 
-use super::exec::job::Job;
 use super::kinds::{Kind, Param};
-use super::plan::{Instance, InstanceId};
 use crate::data::Selection;
 use crate::device::Precision;
 use crate::error::Result;
@@ -25,22 +27,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
 
+pub use context::{ProgressFn, StageContext, Upstream, UpstreamByRole};
+pub use input::{Inputs, PlannedInput};
 pub use train::checkpoint_of;
-
-/// Progress of a running stage: done, total, a short message.
-pub type ProgressFn<'a> = &'a mut dyn FnMut(u64, u64, &str);
-
-/// What a running stage is given.
-pub struct Ctx<'a> {
-    /// The job (its inputs, its execution context).
-    pub job: &'a Job,
-    /// The output folder (committed to the cache afterwards).
-    pub out: &'a Path,
-    /// A work folder that survives crashes (checkpoints), cleared after the commit.
-    pub work: &'a Path,
-    /// Progress reports.
-    pub progress: ProgressFn<'a>,
-}
 
 /// An external file or folder a parameter names.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,25 +50,6 @@ pub struct External {
     pub files: Vec<FileParam>,
     /// Further key parts (e.g. the checksums of files to download).
     pub params: Vec<(String, Value)>,
-}
-
-/// The planned inputs of an instance, for checks that look at them.
-pub struct Inputs<'a> {
-    /// Every instance planned so far.
-    pub instances: &'a [Instance],
-    /// The instances each input parameter reads.
-    pub by_role: &'a [(String, Vec<InstanceId>)],
-}
-
-impl<'a> Inputs<'a> {
-    /// The instances read through `role`.
-    pub fn of(&self, role: &str) -> Vec<&'a Instance> {
-        self.by_role
-            .iter()
-            .filter(|(r, _)| r == role)
-            .flat_map(|(_, ids)| ids.iter().map(|i| &self.instances[i.0]))
-            .collect()
-    }
 }
 
 /// A choice of images from a split of the `data` input, checked against the split's class
@@ -142,7 +112,7 @@ pub trait StageKind {
         Vec::new()
     }
     /// Runs a job into `ctx.out`; returns the metrics recorded in the manifest.
-    fn run(p: &Self::Params, ctx: &mut Ctx) -> Result<Value>;
+    fn run(p: &Self::Params, ctx: &mut StageContext) -> Result<Value>;
 }
 
 /// A field error from a domain check that names one field.
@@ -212,7 +182,7 @@ macro_rules! stage_kinds {
             }
 
             /// Runs a job.
-            pub fn run(&self, ctx: &mut Ctx) -> Result<Value> {
+            pub fn run(&self, ctx: &mut StageContext) -> Result<Value> {
                 match self { $(StageParams::$variant(p) => <$stage>::run(p, ctx)),* }
             }
         }

@@ -4,7 +4,7 @@
 //! label the report names (rows, cols, order, baseline, plot) is checked against the labels of
 //! the planned runs, so a report that could not be drawn fails before any training.
 
-use super::{Ctx, Inputs, StageKind};
+use super::{Inputs, StageContext, StageKind};
 use crate::error::Result;
 use crate::pipeline::kinds::{Kind, Merge, Param, Shape};
 use crate::report::{render_titled, BaselineSpec, ReportSpec, RunRef, Value as Column};
@@ -84,7 +84,7 @@ impl StageKind for ReportStage {
     fn check_inputs(p: &ReportSpec, inputs: &Inputs) -> Result<(), FieldError> {
         let mut labels: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for r in inputs.of("runs") {
-            for (k, v) in &r.labels {
+            for (k, v) in r.labels {
                 labels.entry(k.clone()).or_default().insert(v.clone());
             }
         }
@@ -154,33 +154,24 @@ impl StageKind for ReportStage {
         Ok(())
     }
 
-    fn run(spec: &ReportSpec, ctx: &mut Ctx) -> Result<Value> {
-        let job = ctx.job;
-        let runs: Vec<RunRef> = job
-            .inputs
-            .get("runs")
-            .map(|v| {
-                v.iter()
-                    .map(|r| RunRef {
-                        labels: r.labels.iter().cloned().collect(),
-                        dir: r.dir.clone(),
-                        provenance: provenance(&r.instance, &r.dir),
-                    })
-                    .collect()
+    fn run(spec: &ReportSpec, ctx: &mut StageContext) -> Result<Value> {
+        let runs: Vec<RunRef> = ctx
+            .inputs_of("runs")
+            .iter()
+            .map(|r| RunRef {
+                labels: r.labels.iter().cloned().collect(),
+                dir: r.dir.clone(),
+                provenance: provenance(&r.instance, &r.dir),
             })
-            .unwrap_or_default();
-        let logme: Vec<(String, std::path::PathBuf)> = job
-            .inputs
-            .get("logme")
-            .map(|v| {
-                v.iter()
-                    .map(|s| (s.instance.clone(), s.dir.join("logme.parquet")))
-                    .collect()
-            })
-            .unwrap_or_default();
+            .collect();
+        let logme: Vec<(String, std::path::PathBuf)> = ctx
+            .inputs_of("logme")
+            .iter()
+            .map(|s| (s.instance.clone(), s.dir.join("logme.parquet")))
+            .collect();
         (ctx.progress)(0, 1, "tables and plots");
-        let title = format!("{}: {}", job.pipeline, job.stage);
-        let rendered = render_titled(ctx.out, &job.stage, &title, &runs, spec, &logme)?;
+        let title = format!("{}: {}", ctx.pipeline, ctx.stage);
+        let rendered = render_titled(ctx.out, ctx.stage, &title, &runs, spec, &logme)?;
         for n in &rendered.notes {
             println!("note: {n}");
         }

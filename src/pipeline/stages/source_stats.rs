@@ -4,7 +4,7 @@
 //! The images are those of the split named by `split` (default `train`), chosen as a training
 //! stage chooses them.
 
-use super::{checkpoint_of, field, Ctx, Demand, Inputs, StageKind};
+use super::{checkpoint_of, field, Demand, Inputs, StageContext, StageKind};
 use crate::device::Precision;
 use crate::error::Result;
 use crate::pipeline::kinds::{Param, Shape, DATA, NETS};
@@ -103,19 +103,18 @@ impl StageKind for SourceStatsStage {
         }]
     }
 
-    fn run(p: &SourceStatsParams, ctx: &mut Ctx) -> Result<Value> {
-        let job = ctx.job;
-        let source = job.input("source")?;
-        let data = job.input("data")?;
+    fn run(p: &SourceStatsParams, ctx: &mut StageContext) -> Result<Value> {
+        let source = ctx.input("source")?;
+        let data = ctx.input("data")?;
         let spec = SourceStatsSpec {
             checkpoint: checkpoint_of(source.kind, &source.dir),
             data: data.dir.join(format!("{}.parquet", p.split.name())),
             out: ctx.out.to_path_buf(),
             ..p.spec.clone()
         };
-        let precision = job.exec.precision;
+        let precision = ctx.exec.precision;
         (ctx.progress)(0, 1, "features");
-        let stats = compute_source_stats(&spec, job.exec.device, precision.kind())?;
+        let stats = compute_source_stats(&spec, ctx.exec.device, precision.kind())?;
         (ctx.progress)(1, 1, "written");
         let ranking: Vec<Value> = stats
             .ranking()

@@ -3,7 +3,7 @@
 //! dataset's, so that every later stage reads exactly these images.
 
 use super::dataset::split_counts;
-use super::{field, Ctx, Demand, Inputs, StageKind};
+use super::{field, Demand, Inputs, StageContext, StageKind};
 use crate::data::sample::Sample;
 use crate::data::store::write_split;
 use crate::data::{Selection, Store};
@@ -87,8 +87,8 @@ impl StageKind for SubsetStage {
         .collect()
     }
 
-    fn run(p: &SubsetParams, ctx: &mut Ctx) -> Result<Value> {
-        let data = ctx.job.input("data")?;
+    fn run(p: &SubsetParams, ctx: &mut StageContext) -> Result<Value> {
+        let data = ctx.input("data")?;
         let mut rows = serde_json::Map::new();
         for (i, split) in ["train", "val", "test"].iter().enumerate() {
             (ctx.progress)(i as u64, 3, split);

@@ -4,7 +4,7 @@
 //! the instance's work folder (so a killed run continues from its last checkpoint, under any
 //! thread count) and commits `summary.json`, `metrics.parquet` and `target.safetensors`.
 
-use super::{field, resolve_path, Ctx, Demand, External, FileParam, Inputs, StageKind};
+use super::{field, resolve_path, Demand, External, FileParam, Inputs, StageContext, StageKind};
 use crate::data::{Batching, Selection};
 use crate::device::Precision;
 use crate::error::{Error, Result};
@@ -145,7 +145,7 @@ impl StageKind for TrainStage {
             }
         }
         if let MethodSpec::Finetune = method {
-            if let Some(StageParams::Train(s)) = sources.first().map(|s| &s.params) {
+            if let Some(StageParams::Train(s)) = sources.first().map(|s| s.params) {
                 if s.target.arch != p.target.arch {
                     return Err(FieldError::at(
                         &["method"],
@@ -173,23 +173,19 @@ impl StageKind for TrainStage {
             .collect()
     }
 
-    fn run(p: &TrainParams, ctx: &mut Ctx) -> Result<Value> {
-        let job = ctx.job;
-        let data = job.input("data")?;
-        let sources = job
-            .inputs
-            .get("sources")
-            .map(|v| {
-                v.iter()
-                    .map(|s| SourceConfig {
-                        checkpoint: checkpoint_of(s.kind, &s.dir),
-                    })
-                    .collect()
+    fn run(p: &TrainParams, ctx: &mut StageContext) -> Result<Value> {
+        let exec = ctx.exec;
+        let data = ctx.input("data")?;
+        let sources = ctx
+            .inputs_of("sources")
+            .iter()
+            .map(|s| SourceConfig {
+                checkpoint: checkpoint_of(s.kind, &s.dir),
             })
-            .unwrap_or_default();
+            .collect();
         let mut options = p.data;
         if options.loader_threads == 0 {
-            options.loader_threads = job.exec.threads.max(1);
+            options.loader_threads = exec.threads.max(1);
         }
         let cfg = TrainConfig {
             run: p.run.clone(),
@@ -204,15 +200,15 @@ impl StageKind for TrainStage {
             target: p.target.clone(),
             sources,
             out: ctx.work.to_path_buf(),
-            identity: Some(job.key.to_string()),
+            identity: Some(ctx.key.to_string()),
         };
-        let precision = p.precision.unwrap_or(job.exec.precision);
+        let precision = p.precision.unwrap_or(exec.precision);
         let mut listener = Progress {
             report: &mut *ctx.progress,
             epochs: p.run.optim.epochs,
             last: String::new(),
         };
-        let summary = train_run(&cfg, job.exec.device, precision.kind(), &mut listener)?;
+        let summary = train_run(&cfg, exec.device, precision.kind(), &mut listener)?;
         for line in summary.lambda_lines() {
             println!("{line}");
         }

@@ -38,9 +38,12 @@ pub struct Plotted {
 /// Draws every plot of `plot` into `dir`.
 pub fn draw_plots(dir: &Path, runs: &[Run], spec: &ReportSpec, plot: &PlotSpec) -> Result<Plotted> {
     let mut out = Plotted::default();
-    let mut table = spec.table();
-    table.rows = vec![plot.x.clone()];
-    table.cols = vec![plot.line.clone()];
+    // The plots' table: the sweep's x by row, one line per column value.
+    let table = ReportSpec {
+        rows: vec![plot.x.clone()],
+        cols: vec![plot.line.clone()],
+        ..spec.clone()
+    };
     let p = pivot(runs, &table)?;
     let path = dir.join("accuracy.png");
     accuracy::accuracy_png(&path, &p, &plot.x, &plot.line)?;

@@ -8,44 +8,19 @@
 
 use super::feature_matching::FeatureMatching;
 use super::fm::{matching_per_source, named_params, state_tensor};
+use super::l2t_options::L2tOptions;
 use super::l2tww::{L2tww, L2twwConfig, Lookahead, MetaGradient, SourceTerm};
-use super::meta_networks::{LambdaActivation, MetaNetworks};
+use super::meta_networks::MetaNetworks;
 use super::meta_optimizer::MetaOptimizer;
 pub use super::meta_optimizer::MetaOptimizerKind;
 use super::pairs::Pair;
 use super::replica::Replica;
-use super::schemes::PairScheme;
 use super::standardize::Standardization;
 use super::BuildContext;
 use crate::error::{Error, Result};
 use crate::transfer::engine::{AfterStep, Method, StepContext};
 use crate::transfer::record::columns::{ENTROPY, LAMBDA};
-use std::path::PathBuf;
 use tch::{nn::VarStore, Kind, Tensor};
-
-/// Settings of an L2T method beyond its pairs.
-pub struct L2tSettings {
-    /// β, T and the meta-gradient's mode.
-    pub cfg: L2twwConfig,
-    /// A meta step on every k-th batch.
-    pub meta_every: usize,
-    /// No look-ahead and no meta step: λ and w stay at their initial values.
-    pub frozen: bool,
-    /// λ's activation; None for L2T-w (λ = 1).
-    pub lambda: Option<LambdaActivation>,
-    /// λ's bias initialisation.
-    pub lambda_init: f64,
-    /// Meta learning rate and weight decay.
-    pub meta_lr: f64,
-    /// Meta weight decay.
-    pub meta_wd: f64,
-    /// Meta optimizer.
-    pub optimizer: MetaOptimizerKind,
-    /// The target's momentum (for an SGD meta optimizer).
-    pub momentum: f64,
-    /// `channels.parquet` per source to standardise the meta-networks' inputs; empty: off.
-    pub standardize: Vec<PathBuf>,
-}
 
 /// What the last meta step computed.
 pub struct MetaStep {
@@ -68,10 +43,8 @@ pub struct L2t {
     opt: MetaOptimizer,
     /// The last meta step's gradient and look-ahead CE.
     last: Option<MetaStep>,
-    cfg: L2twwConfig,
-    meta_every: usize,
-    /// The meta-networks never step (the frozen control).
-    frozen: bool,
+    /// Its options as written (β, T, the meta step's period and mode, the frozen control, …).
+    options: L2tOptions,
     /// Training batches seen (for `meta_every`; kept in checkpoints).
     batches: u64,
     sums: Vec<Vec<(f64, f64)>>,
@@ -79,26 +52,29 @@ pub struct L2t {
 }
 
 impl L2t {
-    /// Builds the 1×1 convs and meta-networks of `scheme` for every source.
-    pub fn new(ctx: &BuildContext, scheme: &PairScheme, s: L2tSettings) -> Result<Self> {
+    /// Builds `l2t-ww` (when `ww`, else `l2t-w`) with options `o`: the 1×1 convs and
+    /// meta-networks of its pair scheme for every source, and a meta optimizer (an SGD one
+    /// takes the target's momentum).
+    pub fn new(ctx: &BuildContext, o: &L2tOptions, ww: bool) -> Result<Self> {
         let (mut branch_stores, mut matching, mut meta) = (Vec::new(), Vec::new(), Vec::new());
         let mut meta_store = VarStore::new(ctx.device);
-        if !s.standardize.is_empty() && s.standardize.len() != ctx.sources.len() {
+        if !o.standardize.is_empty() && o.standardize.len() != ctx.sources.len() {
             return Err(Error::Invalid(format!(
                 "`standardize` names {} statistics files for {} source networks; give one per source",
-                s.standardize.len(),
+                o.standardize.len(),
                 ctx.sources.len()
             )));
         }
-        for (i, ((vs, m, pairs), source)) in matching_per_source(ctx, scheme)?
+        let lambda = o.lambda_activation(ww);
+        for (i, ((vs, m, pairs), source)) in matching_per_source(ctx, &o.pair_scheme(ww))?
             .into_iter()
             .zip(ctx.sources)
             .enumerate()
         {
             let root = meta_store.root() / format!("s{i}");
             let mut nets =
-                MetaNetworks::new(&root, source.net.taps(), &pairs, s.lambda, s.lambda_init);
-            if let Some(path) = s.standardize.get(i) {
+                MetaNetworks::new(&root, source.net.taps(), &pairs, lambda, o.lambda_init);
+            if let Some(path) = o.standardize.get(i) {
                 let needed: Vec<usize> = pairs.iter().map(|p| p.source).collect();
                 nets = nets.with_standardization(Standardization::read(
                     path,
@@ -123,7 +99,7 @@ impl L2t {
             let m: Vec<&FeatureMatching> = matching.iter().collect();
             let stores: Vec<&VarStore> = branch_stores.iter().collect();
             // The frozen control never looks ahead: no replicas to hold.
-            let n = if s.frozen { 0 } else { s.cfg.lookahead + 1 };
+            let n = if o.frozen { 0 } else { o.lookahead + 1 };
             (0..n)
                 .map(|_| Replica::of_model(ctx.target, &m, &stores))
                 .collect::<Result<Vec<_>>>()?
@@ -134,23 +110,25 @@ impl L2t {
             .filter(|(_, t)| t.requires_grad())
             .collect();
         meta_params.sort_by(|a, b| a.0.cmp(&b.0));
-        if s.frozen {
+        if o.frozen {
             // Never stepped: the target's backward need not reach them.
             for (_, t) in &meta_params {
                 let _ = t.shallow_clone().set_requires_grad(false);
             }
         }
         let tensors: Vec<Tensor> = meta_params.iter().map(|(_, t)| t.shallow_clone()).collect();
-        let opt = MetaOptimizer::new(s.optimizer, tensors, s.meta_lr, s.meta_wd, s.momentum);
+        let opt = MetaOptimizer::new(
+            o.meta_optimizer,
+            tensors,
+            o.meta_lr,
+            o.meta_wd,
+            ctx.momentum,
+        );
         let sums = meta
             .iter()
             .map(|m| vec![(0.0, 0.0); m.pairs().len()])
             .collect();
-        let name = if s.lambda.is_some() {
-            "l2t-ww"
-        } else {
-            "l2t-w"
-        };
+        let name = if ww { "l2t-ww" } else { "l2t-w" };
         Ok(L2t {
             name,
             branch_stores,
@@ -161,9 +139,7 @@ impl L2t {
             meta_params,
             opt,
             last: None,
-            cfg: s.cfg,
-            meta_every: s.meta_every.max(1),
-            frozen: s.frozen,
+            options: o.clone(),
             batches: 0,
             sums,
             seen: 0.0,
@@ -231,8 +207,9 @@ impl L2t {
             buffers: step.buffers,
             lookahead,
             cfg: L2twwConfig {
+                beta: self.options.beta,
+                lookahead: self.options.lookahead,
                 meta_gradient: mode,
-                ..self.cfg
             },
         };
         Ok(view.meta_gradient(&*step.sgd, step.sources, step.x, step.y))
@@ -251,7 +228,7 @@ impl Method for L2t {
     fn terms(&self, ctx: &StepContext) -> Vec<(String, Tensor)> {
         let mut total: Option<Tensor> = None;
         for ((m, mn), s) in self.matching.iter().zip(&self.meta).zip(ctx.sources) {
-            let t = mn.weighted_loss(m, &s.features, &ctx.target.features, self.cfg.beta);
+            let t = mn.weighted_loss(m, &s.features, &ctx.target.features, self.options.beta);
             total = Some(match total {
                 None => t,
                 Some(acc) => acc + t,
@@ -271,10 +248,11 @@ impl Method for L2t {
         }
         // As the official loop counts: the meta step follows batches k, 2k, … (1-based).
         self.batches += 1;
-        if self.frozen || self.batches % self.meta_every as u64 != 0 {
+        let every = self.options.meta_every.max(1) as u64;
+        if self.options.frozen || self.batches % every != 0 {
             return Ok(());
         }
-        let (grad, outer_ce) = self.meta_gradient(&step, self.cfg.meta_gradient)?;
+        let (grad, outer_ce) = self.meta_gradient(&step, self.options.meta_gradient)?;
         self.opt.step(&grad);
         let names = self.meta_params.iter().map(|(n, _)| n.clone());
         self.last = Some(MetaStep {

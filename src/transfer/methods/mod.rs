@@ -8,6 +8,7 @@ pub mod cross_entropy;
 pub mod feature_matching;
 pub mod fm;
 pub mod l2t;
+pub mod l2t_options;
 pub mod l2tww;
 pub mod lwf;
 pub mod meta_networks;
@@ -17,6 +18,7 @@ pub mod plain;
 pub mod replica;
 pub mod schemes;
 pub mod spec;
+mod spec_serde;
 pub mod standardize;
 
 pub use spec::MethodSpec;

@@ -1,20 +1,19 @@
 //! Methods by name with their options, as written in a training configuration, e.g.
 //! `method: scratch`, `method: {fm: {beta: 0.5, pairs: one-to-one}}`,
-//! `method: {l2t-ww: {T: 2, lambda: relu6}}`; and building the method for given networks.
+//! `method: {l2t-ww: {T: 2, lambda: relu6}}` (read and written by `spec_serde`); and building
+//! the method for given networks. The L2T options live in `l2t_options`.
 
 use super::attention::{AtFormula, Attention};
 use super::fm::Fm;
-use super::l2t::{L2t, L2tSettings, MetaOptimizerKind};
-use super::l2tww::{L2twwConfig, MetaGradient};
+use super::l2t::L2t;
+pub use super::l2t_options::L2tOptions;
 use super::lwf::Lwf;
-use super::meta_networks::LambdaActivation;
 use super::plain::{Finetune, Scratch};
 use super::schemes::PairScheme;
 use super::BuildContext;
 use crate::error::{Error, Result};
 use crate::transfer::engine::Method;
-use crate::yaml::bounds::{at_least, finite, non_negative, positive, Checked};
-use crate::yaml::FieldError;
+use crate::yaml::bounds::{non_negative, positive, Checked};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -97,97 +96,6 @@ impl FmOptions {
     /// Checks the weight: finite, ≥ 0 (0 trains as scratch does).
     pub fn check(&self) -> Checked {
         non_negative("beta", self.beta)
-    }
-}
-
-/// Options of `l2t-w` and `l2t-ww` (the official defaults).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
-pub struct L2tOptions {
-    /// Weight β of the matching term.
-    pub beta: f64,
-    /// Pair scheme (default: one-to-one for l2t-w, all-to-all for l2t-ww).
-    pub pairs: Option<PairScheme>,
-    /// Look-ahead steps on the matching loss alone.
-    #[serde(rename = "T")]
-    pub lookahead: usize,
-    /// Meta learning rate.
-    pub meta_lr: f64,
-    /// Meta weight decay.
-    pub meta_wd: f64,
-    /// Meta optimizer.
-    pub meta_optimizer: MetaOptimizerKind,
-    /// `exact` (the official second-order meta-gradient) or `first-order` (the look-ahead's
-    /// Hessian-vector products left out; cheaper, approximate).
-    pub meta_gradient: MetaGradient,
-    /// Take the meta step on every k-th batch only (the official `--meta-period`); the other
-    /// batches take the live CE + WFM step with the current λ and w. 1: every batch.
-    pub meta_every: usize,
-    /// Keep the meta-networks at their initial values: no look-ahead and no meta step, so the
-    /// run costs what feature matching costs. The control that separates what *learning* λ and
-    /// w adds from what the same fixed, randomly initialised weights do.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub frozen: bool,
-    /// λ's activation (l2t-ww only).
-    pub lambda: Option<LambdaActivation>,
-    /// λ's bias initialisation (l2t-ww only).
-    pub lambda_init: f64,
-    /// Standardise the meta-networks' inputs per channel with these `channels.parquet` files of
-    /// `l2tww stats`, one per source in source order (one path for one source). Empty (the
-    /// default) keeps the official inputs, GAP(S_m), bit for bit.
-    #[serde(
-        deserialize_with = "super::standardize::one_or_many",
-        skip_serializing_if = "Vec::is_empty"
-    )]
-    pub standardize: Vec<PathBuf>,
-}
-
-impl Default for L2tOptions {
-    fn default() -> Self {
-        L2tOptions {
-            beta: 0.5,
-            pairs: None,
-            lookahead: 2,
-            meta_lr: 1e-4,
-            meta_wd: 1e-4,
-            meta_optimizer: MetaOptimizerKind::Adam,
-            meta_gradient: MetaGradient::Exact,
-            meta_every: 1,
-            frozen: false,
-            lambda: None,
-            lambda_init: 1.0,
-            standardize: Vec::new(),
-        }
-    }
-}
-
-impl L2tOptions {
-    /// Checks the numbers and their relations, for `l2t-ww` when `ww` (else `l2t-w`): β > 0
-    /// (with β = 0 the look-ahead moves nothing and the meta-gradient is zero), at least one
-    /// look-ahead step `T` unless `frozen` (T = 0 has no look-ahead: the meta-gradient is
-    /// identically zero), a meta learning rate > 0, a meta weight decay ≥ 0, a meta step every
-    /// k ≥ 1 batches, a finite λ bias; `lambda` only for l2t-ww, which learns λ.
-    pub fn check(&self, ww: bool) -> Checked {
-        positive("beta", self.beta)?;
-        if !self.frozen && self.lookahead == 0 {
-            return Err(FieldError::at(
-                &["T"],
-                "must be at least 1 (allowed: 1, 2, …), got 0: without a look-ahead step the \
-                 meta-gradient is identically zero (for a run whose meta-networks never learn, \
-                 write `frozen: true`)",
-            ));
-        }
-        positive("meta-lr", self.meta_lr)?;
-        non_negative("meta-wd", self.meta_wd)?;
-        at_least("meta-every", self.meta_every, 1)?;
-        finite("lambda-init", self.lambda_init)?;
-        if !ww && self.lambda.is_some() {
-            return Err(FieldError::at(
-                &["lambda"],
-                "l2t-w learns no λ: remove `lambda` or use l2t-ww",
-            ));
-        }
-        Ok(())
     }
 }
 
@@ -317,120 +225,19 @@ impl MethodSpec {
                 "l2t-w learns no λ: remove `lambda` or use l2t-ww".into(),
             ));
         }
-        let default_pairs = if ww {
-            PairScheme::AllToAll
-        } else {
-            PairScheme::OneToOne
-        };
         if o.meta_every == 0 {
             return Err(Error::Invalid(
                 "`meta-every` must be at least 1 (1: a meta step on every batch)".into(),
             ));
         }
-        let settings = L2tSettings {
-            cfg: L2twwConfig {
-                beta: o.beta,
-                lookahead: o.lookahead,
-                meta_gradient: o.meta_gradient,
-            },
-            meta_every: o.meta_every,
-            frozen: o.frozen,
-            lambda: ww.then(|| o.lambda.unwrap_or(LambdaActivation::Relu6)),
-            lambda_init: o.lambda_init,
-            meta_lr: o.meta_lr,
-            meta_wd: o.meta_wd,
-            optimizer: o.meta_optimizer,
-            momentum: ctx.momentum,
-            standardize: o.standardize.clone(),
-        };
-        L2t::new(ctx, o.pairs.as_ref().unwrap_or(&default_pairs), settings)
-    }
-}
-
-struct SpecVisitor;
-
-fn unknown<E: serde::de::Error>(name: &str) -> E {
-    E::custom(format!(
-        "unknown method `{name}`; known: {}",
-        METHOD_NAMES.join(", ")
-    ))
-}
-
-impl<'de> serde::de::Visitor<'de> for SpecVisitor {
-    type Value = MethodSpec;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        write!(
-            f,
-            "a method name ({}) or a one-key map from it to its options",
-            METHOD_NAMES.join(", ")
-        )
-    }
-
-    fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<MethodSpec, E> {
-        MethodSpec::with_defaults(v).ok_or_else(|| unknown(v))
-    }
-
-    fn visit_map<A: serde::de::MapAccess<'de>>(
-        self,
-        mut map: A,
-    ) -> std::result::Result<MethodSpec, A::Error> {
-        use serde::de::Error as _;
-        let name: String = map
-            .next_key()?
-            .ok_or_else(|| A::Error::custom("empty method map: name a method"))?;
-        let spec = match name.as_str() {
-            "scratch" | "finetune" => {
-                let _: Option<std::collections::BTreeMap<String, String>> = map.next_value()?;
-                MethodSpec::with_defaults(&name).expect("a known name")
-            }
-            "lwf" => MethodSpec::Lwf(map.next_value::<Option<LwfOptions>>()?.unwrap_or_default()),
-            "at" => MethodSpec::At(map.next_value::<Option<AtOptions>>()?.unwrap_or_default()),
-            "fm" => MethodSpec::Fm(map.next_value::<Option<FmOptions>>()?.unwrap_or_default()),
-            "l2t-w" => {
-                MethodSpec::L2tW(map.next_value::<Option<L2tOptions>>()?.unwrap_or_default())
-            }
-            "l2t-ww" => {
-                MethodSpec::L2tWw(map.next_value::<Option<L2tOptions>>()?.unwrap_or_default())
-            }
-            other => return Err(unknown(other)),
-        };
-        if let Some(extra) = map.next_key::<String>()? {
-            return Err(A::Error::custom(format!(
-                "one method per entry: `{name}` and `{extra}` given"
-            )));
-        }
-        Ok(spec)
-    }
-}
-
-impl<'de> Deserialize<'de> for MethodSpec {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        d.deserialize_any(SpecVisitor)
-    }
-}
-
-impl Serialize for MethodSpec {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut m = s.serialize_map(Some(1))?;
-        match self {
-            MethodSpec::Scratch | MethodSpec::Finetune => m.serialize_entry(
-                self.name(),
-                &std::collections::BTreeMap::<String, String>::new(),
-            )?,
-            MethodSpec::Lwf(o) => m.serialize_entry(self.name(), o)?,
-            MethodSpec::At(o) => m.serialize_entry(self.name(), o)?,
-            MethodSpec::Fm(o) => m.serialize_entry(self.name(), o)?,
-            MethodSpec::L2tW(o) | MethodSpec::L2tWw(o) => m.serialize_entry(self.name(), o)?,
-        }
-        m.end()
+        L2t::new(ctx, o, ww)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::transfer::methods::meta_networks::LambdaActivation;
 
     #[test]
     fn methods_parse_from_a_name_or_a_map_and_round_trip() {
