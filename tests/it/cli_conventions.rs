@@ -193,6 +193,31 @@ fn quiet_prints_only_results_and_verbose_adds_keys() {
     );
 }
 
+#[test]
+fn force_replaces_the_cached_entry_with_the_new_computation() {
+    let p = Project::new(DATA_ONLY);
+    p.run();
+    let ks = keys(&p, &["pipelines/p.yaml"]);
+    let manifest = p
+        .dir
+        .path()
+        .join("cache/v1/entries")
+        .join(key_of(&ks, "src-data"))
+        .join("manifest.json");
+    let started = |path: &std::path::Path| -> f64 {
+        let m: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        m["meta"]["started"].as_f64().unwrap()
+    };
+    let before = started(&manifest);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let out = p.l2tww(&["run", "pipelines/p.yaml", "--force", "src-data"]);
+    assert!(out.status.success(), "{:?}", text(&out));
+    // The same key, and the entry under it is the forced run's, not the one it replaced.
+    assert_eq!(key_of(&keys(&p, &["pipelines/p.yaml"]), "src-data"), key_of(&ks, "src-data"));
+    assert!(started(&manifest) > before, "the forced run's entry was discarded");
+}
+
 /// Each instance's cache key, as `-v status` prints them.
 pub fn keys(p: &Project, args: &[&str]) -> Vec<(String, String)> {
     let mut all = vec!["-v", "status"];

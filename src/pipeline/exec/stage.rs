@@ -77,6 +77,10 @@ pub fn exec_job(path: &Path) -> Result<bool> {
         "precision": job.exec.precision,
         "threads": job.exec.threads,
     });
+    if job.force {
+        // A forced run replaces the entry: the commit would otherwise keep the one there.
+        store.evict(&job.key)?;
+    }
     staging.commit(meta)?;
     store.remember(&job.memory, &job.explanation)?;
     store.clear_work(&job.key)?;
