@@ -3,7 +3,10 @@
 //! on random data, for every mode of the meta-gradient (exact, first-order, each with a meta step
 //! on every batch or every k-th: the time per batch averaged over k batches). The measurements
 //! are interleaved and their medians reported, since a shared machine is noisy; peak memory is
-//! the process's high-water mark (run one mode alone to read its own).
+//! the process's high-water mark. Modes timed in one process slow each other (their networks,
+//! replicas and graphs are all alive: the exact iteration measured 16 plain steps among the four
+//! modes and 12 alone), so compare modes within one run and read a mode's own time and memory
+//! from `--mode` with `--meta-every`.
 
 use crate::device::describe;
 use crate::error::Result;
