@@ -9,8 +9,8 @@ use crate::error::Result;
 use crate::report::csv::{number, CsvText};
 use crate::report::frame::Run;
 use crate::report::markdown::{escape, line};
-use crate::report::order::{compare_keys, order_values};
-use crate::report::paired::{partners, Baseline};
+use crate::report::order::{compare_keys, label_order};
+use crate::report::paired::{baseline_text, partners, Baseline};
 use crate::report::spec::ReportSpec;
 use crate::transfer::record::columns::LAMBDA;
 use std::collections::BTreeMap;
@@ -111,12 +111,13 @@ pub fn spearman(a: &[f64], b: &[f64]) -> Option<f64> {
 }
 
 /// The agreement with `baseline`; None when the baseline runs or the others have no λ.
-pub fn agreement(runs: &[Run], spec: &ReportSpec, baseline: &Baseline) -> Result<Option<Agreement>> {
+pub fn agreement(
+    runs: &[Run],
+    spec: &ReportSpec,
+    baseline: &Baseline,
+) -> Result<Option<Agreement>> {
     let found = partners(runs, baseline)?;
-    let order_of = |label: &String| {
-        let values: Vec<String> = runs.iter().map(|r| r.label(label).to_string()).collect();
-        order_values(&values, spec.order.get(label).map(Vec::as_slice))
-    };
+    let order_of = |label: &String| label_order(runs, spec, label);
     let cell_orders: Vec<Vec<String>> = spec.rows.iter().chain(&spec.cols).map(order_of).collect();
     let replicate_orders: Vec<Vec<String>> = found.matched_on.iter().map(order_of).collect();
     let mut cells: Vec<AgreementCell> = Vec::new();
@@ -172,13 +173,6 @@ fn rho_text(rho: Option<f64>) -> String {
     rho.map_or_else(|| "–".to_string(), |r| format!("{r:.2}"))
 }
 
-fn baseline_text(b: &Baseline) -> String {
-    b.iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// The agreement as Markdown: one line per cell, ρ per replicate and their minimum.
 pub fn agreement_markdown(spec: &ReportSpec, a: &Agreement) -> String {
     let replicates = if a.matched_on.is_empty() {
@@ -186,14 +180,18 @@ pub fn agreement_markdown(spec: &ReportSpec, a: &Agreement) -> String {
     } else {
         format!("replicates by {}", a.matched_on.join(", "))
     };
+    let base = escape(&baseline_text(&a.baseline));
     let mut out = format!(
-        "**λ agreement with {}**: Spearman's ρ between each pair's final λ and the same \
-         replicate's {} run ({replicates}); 1 = the pairs ranked alike, – = undefined (constant \
-         λ).\n\n",
-        escape(&baseline_text(&a.baseline)),
-        escape(&baseline_text(&a.baseline)),
+        "**λ agreement with {base}**: Spearman's ρ between each pair's final λ and the same \
+         replicate's {base} run ({replicates}); 1 = the pairs ranked alike, – = undefined \
+         (constant λ).\n\n"
     );
-    let mut head: Vec<String> = spec.rows.iter().chain(&spec.cols).map(|l| escape(l)).collect();
+    let mut head: Vec<String> = spec
+        .rows
+        .iter()
+        .chain(&spec.cols)
+        .map(|l| escape(l))
+        .collect();
     head.extend(["ρ per replicate", "min", "pairs"].map(String::from));
     out.push_str(&line(&head));
     let lead = spec.rows.len() + spec.cols.len();
@@ -294,7 +292,11 @@ mod tests {
         let rho = spearman(&[1.0, 2.0, 3.0, 4.0, 5.0], &[2.0, 1.0, 4.0, 4.0, 5.0]).unwrap();
         let (rx, ry) = ([1.0, 2.0, 3.0, 4.0, 5.0], [2.0, 1.0, 3.5, 3.5, 5.0]);
         let mean = 3.0;
-        let sxy: f64 = rx.iter().zip(&ry).map(|(x, y)| (x - mean) * (y - mean)).sum();
+        let sxy: f64 = rx
+            .iter()
+            .zip(&ry)
+            .map(|(x, y)| (x - mean) * (y - mean))
+            .sum();
         let sxx: f64 = rx.iter().map(|x| (x - mean) * (x - mean)).sum();
         let syy: f64 = ry.iter().map(|y| (y - mean) * (y - mean)).sum();
         assert!((rho - sxy / (sxx * syy).sqrt()).abs() < 1e-12);
@@ -328,7 +330,10 @@ mod tests {
         assert!(md.contains("1.00 (0), -1.00 (1) | -1.00 | 4"), "{md}");
         let csv = agreement_csv(&spec, &[a]).unwrap();
         assert_eq!(csv.lines().count(), 3, "{csv}");
-        assert!(csv.starts_with("m,seed,baseline,spearman_rho,pairs\n"), "{csv}");
+        assert!(
+            csv.starts_with("m,seed,baseline,spearman_rho,pairs\n"),
+            "{csv}"
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use crate::error::Result;
 use crate::report::frame::{polars_error, Run};
-use crate::report::order::{compare_keys, order_values};
+use crate::report::order::{compare_keys, label_order};
 use crate::report::spec::ReportSpec;
 use crate::report::table::group_stats;
 use polars::prelude::{Column, DataFrame};
@@ -58,10 +58,7 @@ pub fn movement(runs: &[Run], spec: &ReportSpec) -> Result<Vec<MovementCell>> {
     let names: Vec<&str> = keys.iter().map(|k| k.as_str()).collect();
     let shifts = group_stats(&df, &names, "lambda_shift")?;
     let ratios = group_stats(&df, &names, "entropy_ratio")?;
-    let order_of = |label: &String| {
-        let values: Vec<String> = runs.iter().map(|r| r.label(label).to_string()).collect();
-        order_values(&values, spec.order.get(label).map(Vec::as_slice))
-    };
+    let order_of = |label: &String| label_order(runs, spec, label);
     let orders: Vec<Vec<String>> = keys.iter().map(|k| order_of(k)).collect();
     let mut cells: Vec<MovementCell> = shifts
         .into_iter()

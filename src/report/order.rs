@@ -2,6 +2,8 @@
 //! the listed order), then the others numerically when every value of the label is a number
 //! (`25 < 100`), else in order of first appearance (the order the YAML listed the runs).
 
+use crate::report::frame::Run;
+use crate::report::spec::ReportSpec;
 use std::cmp::Ordering;
 
 /// The distinct `values` of one label, ordered: `explicit` first, then the rest.
@@ -28,6 +30,12 @@ pub fn order_values(values: &[String], explicit: Option<&[String]>) -> Vec<Strin
         }
     }
     out
+}
+
+/// The order of `label`'s values over `runs`, the ones the report's `order` lists first.
+pub fn label_order(runs: &[Run], spec: &ReportSpec, label: &str) -> Vec<String> {
+    let values: Vec<String> = runs.iter().map(|r| r.label(label).to_string()).collect();
+    order_values(&values, spec.order.get(label).map(Vec::as_slice))
 }
 
 /// Whether every non-empty value parses as a number (and at least one does).

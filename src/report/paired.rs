@@ -6,7 +6,7 @@
 
 use crate::error::{Error, Result};
 use crate::report::frame::{check_labels, polars_error, Run};
-use crate::report::order::{compare_keys, order_values};
+use crate::report::order::{compare_keys, label_order};
 use crate::report::spec::ReportSpec;
 use crate::report::table::group_stats;
 use polars::prelude::{Column, DataFrame};
@@ -67,12 +67,16 @@ impl Paired {
 
     /// The baseline as text (`method=scratch`).
     pub fn baseline_text(&self) -> String {
-        self.baseline
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        baseline_text(&self.baseline)
     }
+}
+
+/// A baseline as text (`method=scratch`, labels joined by `, `).
+pub fn baseline_text(b: &Baseline) -> String {
+    b.iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The baseline a report uses when it names none: `scratch` of its one column label, when some
@@ -114,11 +118,7 @@ pub fn partners<'r>(runs: &'r [Run], baseline: &Baseline) -> Result<Partners<'r>
     if bases.is_empty() {
         return Err(Error::Invalid(format!(
             "no run has the baseline's labels {}",
-            baseline
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            baseline_text(baseline)
         )));
     }
     // The labels the baseline runs vary over are what pairs a run with one of them.
@@ -186,10 +186,7 @@ pub fn paired(runs: &[Run], spec: &ReportSpec, baseline: &Baseline) -> Result<Pa
     } else {
         group_stats(&df, &key_names, "diff")?
     };
-    let order_of = |label: &String| {
-        let values: Vec<String> = runs.iter().map(|r| r.label(label).to_string()).collect();
-        order_values(&values, spec.order.get(label).map(Vec::as_slice))
-    };
+    let order_of = |label: &String| label_order(runs, spec, label);
     let row_orders: Vec<Vec<String>> = spec.rows.iter().map(order_of).collect();
     let col_orders: Vec<Vec<String>> = spec.cols.iter().map(order_of).collect();
     let mut cells: Vec<PairedCell> = stats

@@ -6,7 +6,7 @@
 
 use crate::error::Result;
 use crate::report::frame::{check_labels, label_names, polars_error, runs_frame, Run};
-use crate::report::order::{compare_keys, order_values};
+use crate::report::order::{compare_keys, label_order};
 use crate::report::spec::ReportSpec;
 use polars::prelude::{Column, DataFrame};
 use std::collections::BTreeMap;
@@ -64,10 +64,7 @@ pub fn pivot(runs: &[Run], spec: &ReportSpec) -> Result<Pivot> {
     let df = runs_frame(runs)?;
     let stats = group_stats(&df, &wanted, spec.value.column())?;
 
-    let order_of = |label: &String| {
-        let values: Vec<String> = runs.iter().map(|r| r.label(label).to_string()).collect();
-        order_values(&values, spec.order.get(label).map(Vec::as_slice))
-    };
+    let order_of = |label: &String| label_order(runs, spec, label);
     let row_orders: Vec<Vec<String>> = spec.rows.iter().map(order_of).collect();
     let col_orders: Vec<Vec<String>> = spec.cols.iter().map(order_of).collect();
     let split = |key: &[String]| {

@@ -214,8 +214,14 @@ fn force_replaces_the_cached_entry_with_the_new_computation() {
     let out = p.l2tww(&["run", "pipelines/p.yaml", "--force", "src-data"]);
     assert!(out.status.success(), "{:?}", text(&out));
     // The same key, and the entry under it is the forced run's, not the one it replaced.
-    assert_eq!(key_of(&keys(&p, &["pipelines/p.yaml"]), "src-data"), key_of(&ks, "src-data"));
-    assert!(started(&manifest) > before, "the forced run's entry was discarded");
+    assert_eq!(
+        key_of(&keys(&p, &["pipelines/p.yaml"]), "src-data"),
+        key_of(&ks, "src-data")
+    );
+    assert!(
+        started(&manifest) > before,
+        "the forced run's entry was discarded"
+    );
 }
 
 /// Each instance's cache key, as `-v status` prints them.
