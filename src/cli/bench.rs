@@ -11,7 +11,7 @@ use crate::data::sample::{Encoding, Sample};
 use crate::data::store::write_split;
 use crate::data::{Augment, Loader, LoaderConfig, Store, Subset};
 use crate::models::{zoo::Arch, Model};
-use crate::transfer::bench::{run as run_training_bench, BenchConfig, Mode};
+use crate::transfer::bench::{combine, run as run_training_bench, BenchConfig, BenchResult, Mode};
 use crate::transfer::engine::step::{optimizer_for, train_step};
 use crate::transfer::engine::{Batch, OptimConfig};
 use crate::transfer::methods::plain::Scratch;
@@ -44,6 +44,11 @@ pub struct BenchArgs {
     /// Time only this `meta-every` (default: 1 and 2).
     #[arg(long)]
     pub meta_every: Option<usize>,
+    /// Also report the median time of every phase of each mode's iteration (the sources'
+    /// forward, the live step, each look-ahead step, each Hessian-vector product, …), in plain
+    /// steps too.
+    #[arg(long)]
+    pub phases: bool,
     /// Rounds: each times every mode, then runs `--beside` once.
     #[arg(long, default_value_t = 1)]
     pub rounds: usize,
@@ -139,14 +144,23 @@ fn iteration(args: BenchArgs, global: &GlobalOpts) -> anyhow::Result<ExitCode> {
         modes
     };
     for round in 0..args.rounds.max(1) {
-        let cfg = BenchConfig {
-            batch: args.batch,
-            iters: args.iters.max(1),
-            lookahead: args.lookahead,
-            device,
-            modes: modes.clone(),
+        let result = if modes.len() == 1 {
+            run_training_bench(BenchConfig {
+                batch: args.batch,
+                iters: args.iters.max(1),
+                lookahead: args.lookahead,
+                device,
+                modes: modes.clone(),
+                phases: args.phases,
+            })?
+        } else {
+            let runs = modes
+                .iter()
+                .map(|m| mode_in_own_process(&args, global, device, *m))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            combine(runs).ok_or_else(|| anyhow::anyhow!("no mode to time"))?
         };
-        let mut line = serde_json::to_value(run_training_bench(cfg)?)?;
+        let mut line = serde_json::to_value(result)?;
         line["round"] = round.into();
         println!("{line}");
         if let Some(cmd) = &args.beside {
@@ -169,6 +183,47 @@ fn iteration(args: BenchArgs, global: &GlobalOpts) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Times one mode in a process of its own (this program, `bench --mode … --meta-every …` with
+/// the same options), so that no other mode's networks and graphs share its memory.
+fn mode_in_own_process(
+    args: &BenchArgs,
+    global: &GlobalOpts,
+    device: tch::Device,
+    mode: Mode,
+) -> anyhow::Result<BenchResult> {
+    let device = match device {
+        tch::Device::Cuda(i) => format!("cuda:{i}"),
+        _ => "cpu".to_string(),
+    };
+    let gradient = serde_json::to_value(mode.meta_gradient)?;
+    let mut cmd = std::process::Command::new(std::env::current_exe()?);
+    cmd.args(["--quiet", "--device", &device, "--threads"])
+        .arg(global.threads.to_string())
+        .args(["bench", "--batch", &args.batch.to_string()])
+        .args(["--iters", &args.iters.to_string(), "--T"])
+        .arg(args.lookahead.to_string())
+        .args([
+            "--mode",
+            gradient.as_str().unwrap_or("exact"),
+            "--meta-every",
+        ])
+        .arg(mode.meta_every.to_string());
+    if args.phases {
+        cmd.arg("--phases");
+    }
+    let out = cmd.output()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let last = text.lines().rev().find(|l| !l.trim().is_empty());
+    match (out.status.success(), last) {
+        (true, Some(line)) => Ok(serde_json::from_str(line)?),
+        _ => anyhow::bail!(
+            "timing `{mode}` in its own process failed (exit {:?}):\n{}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ),
+    }
 }
 
 fn fidelity(a: FidelityArgs) -> anyhow::Result<ExitCode> {

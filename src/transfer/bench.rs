@@ -1,12 +1,12 @@
 //! `l2tww bench`: the cost of one L2T-ww iteration against one plain SGD step, in the paper's
 //! 32×32 setting (ResNet32 source, VGG9-bn target, the 15 all-to-all pairs, T look-ahead steps)
-//! on random data, for every mode of the meta-gradient (exact, first-order, each with a meta step
-//! on every batch or every k-th: the time per batch averaged over k batches). The measurements
-//! are interleaved and their medians reported, since a shared machine is noisy; peak memory is
-//! the process's high-water mark. Modes timed in one process slow each other (their networks,
-//! replicas and graphs are all alive: the exact iteration measured 16 plain steps among the four
-//! modes and 12 alone), so compare modes within one run and read a mode's own time and memory
-//! from `--mode` with `--meta-every`.
+//! on random data, for a mode of the meta-gradient (exact or first-order, with a meta step on
+//! every batch or every k-th: the time per batch averaged over k batches). The plain step and
+//! the iteration are interleaved and their medians reported, since a shared machine is noisy;
+//! peak memory is the process's high-water mark; `phases` splits the iteration into its phases.
+//! Several modes are best timed one process each (the CLI does; [`combine`] joins their lines):
+//! in one process their networks, replicas and graphs are all alive and slow each other (the
+//! exact iteration measured 16 plain steps among the four modes and 12 alone).
 
 use crate::device::describe;
 use crate::error::Result;
@@ -16,7 +16,8 @@ use crate::transfer::engine::{Batch, Method, OptimConfig};
 use crate::transfer::methods::l2tww::MetaGradient;
 use crate::transfer::methods::spec::L2tOptions;
 use crate::transfer::methods::{BuildContext, MethodSpec};
-use serde::Serialize;
+use crate::transfer::phases::recording;
+use serde::{Deserialize, Serialize};
 use std::time::Instant;
 use tch::{Device, Kind, Tensor};
 
@@ -33,10 +34,12 @@ pub struct BenchConfig {
     pub device: Device,
     /// The modes to time (the first is the one the top-level fields report).
     pub modes: Vec<Mode>,
+    /// Also time the phases of each mode's iteration (see `transfer::phases`).
+    pub phases: bool,
 }
 
 /// A mode of the L2T-ww iteration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct Mode {
     /// Exact or first-order.
@@ -76,7 +79,7 @@ impl std::fmt::Display for Mode {
 }
 
 /// The time of one mode.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ModeTime {
     /// The mode, as text (`first-order, meta-every 2`).
     pub mode: String,
@@ -87,10 +90,32 @@ pub struct ModeTime {
     pub ms: f64,
     /// ms over the plain step's.
     pub ratio: f64,
+    /// When the mode ran in a process of its own: that process's plain step (ms), which
+    /// `ratio` divides by.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scratch_ms: Option<f64>,
+    /// When the mode ran in a process of its own: that process's peak memory (MB).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_rss_mb: Option<f64>,
+    /// With `phases`: the median time of each phase per batch, in the order they run, and the
+    /// rest of the batch's time (`glue`: what no phase covers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phases: Option<Vec<PhaseTime>>,
+}
+
+/// The time of one phase of an iteration.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PhaseTime {
+    /// Its name (`look-ahead step 2 (WFM)`, `Hessian-vector product of step 3`, …).
+    pub phase: String,
+    /// Median ms per batch.
+    pub ms: f64,
+    /// ms over the plain step's.
+    pub plain_steps: f64,
 }
 
 /// The JSON line `l2tww bench` prints.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BenchResult {
     /// Batch size.
     pub batch: i64,
@@ -116,6 +141,93 @@ pub struct BenchResult {
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     v[v.len() / 2]
+}
+
+/// The phases of one measured iteration of k batches, each summed over them and divided by k,
+/// in the order they first ran.
+fn per_batch(recorded: Vec<(String, f64)>, k: usize) -> Vec<(String, f64)> {
+    let mut out: Vec<(String, f64)> = Vec::new();
+    for (name, ms) in recorded {
+        match out.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, total)) => *total += ms,
+            None => out.push((name, ms)),
+        }
+    }
+    for (_, ms) in &mut out {
+        *ms /= k as f64;
+    }
+    out
+}
+
+/// The median of each phase over the measured iterations (`per_iter`, with their times
+/// `totals`), and of the glue (an iteration's time less its phases').
+fn phase_medians(
+    per_iter: &[Vec<(String, f64)>],
+    totals: &[f64],
+    scratch_ms: f64,
+) -> Vec<PhaseTime> {
+    let mut names: Vec<&str> = Vec::new();
+    for it in per_iter {
+        for (n, _) in it {
+            if !names.contains(&n.as_str()) {
+                names.push(n);
+            }
+        }
+    }
+    let of = |ms: f64, phase: &str| PhaseTime {
+        phase: phase.to_string(),
+        ms,
+        plain_steps: ms / scratch_ms,
+    };
+    let mut out: Vec<PhaseTime> = names
+        .iter()
+        .map(|name| {
+            let v = per_iter
+                .iter()
+                .map(|it| {
+                    it.iter()
+                        .find(|(n, _)| n == name)
+                        .map_or(0.0, |(_, ms)| *ms)
+                })
+                .collect();
+            of(median(v), name)
+        })
+        .collect();
+    let glue = per_iter
+        .iter()
+        .zip(totals)
+        .map(|(it, total)| total - it.iter().map(|(_, ms)| ms).sum::<f64>())
+        .collect();
+    out.push(of(median(glue), "glue"));
+    out
+}
+
+/// One line from the lines of single-mode runs, each in its own process: their modes in order,
+/// each with its own process's plain step (its `ratio` divides by that) and peak memory; the
+/// top-level plain step is their median, the peak memory their maximum, and `l2tww_ms` and
+/// `ratio` the first mode's.
+pub fn combine(runs: Vec<BenchResult>) -> Option<BenchResult> {
+    let first = runs.first()?.clone();
+    let modes: Vec<ModeTime> = runs
+        .iter()
+        .flat_map(|r| {
+            r.modes.iter().map(|m| ModeTime {
+                scratch_ms: Some(r.scratch_ms),
+                peak_rss_mb: Some(r.peak_rss_mb),
+                ..m.clone()
+            })
+        })
+        .collect();
+    let scratch_ms = median(runs.iter().map(|r| r.scratch_ms).collect());
+    let peak_rss_mb = runs.iter().map(|r| r.peak_rss_mb).fold(0.0, f64::max);
+    Some(BenchResult {
+        scratch_ms,
+        l2tww_ms: first.l2tww_ms,
+        ratio: first.ratio,
+        modes,
+        peak_rss_mb,
+        ..first
+    })
 }
 
 /// Peak resident set size of this process in MB (0 where /proc is not available).
@@ -174,7 +286,7 @@ pub fn run(cfg: BenchConfig) -> Result<BenchResult> {
         });
         let method = spec.build(&ctx)?;
         let sgd = optimizer_for(&target, method.as_ref(), &optim);
-        runs.push((target, method, sgd, Vec::new()));
+        runs.push((target, method, sgd, Vec::new(), Vec::new()));
     }
     let batch = Batch {
         x: Tensor::randn([cfg.batch, 3, 32, 32], (kind, dev)),
@@ -191,15 +303,28 @@ pub fn run(cfg: BenchConfig) -> Result<BenchResult> {
         if i > 0 {
             t_plain.push(a);
         }
-        for (mode, (target, method, sgd, times)) in cfg.modes.iter().zip(runs.iter_mut()) {
+        for (mode, (target, method, sgd, times, phases)) in cfg.modes.iter().zip(runs.iter_mut()) {
             // k batches: one meta step among them.
+            let k = mode.meta_every;
             let start = Instant::now();
-            for j in 0..mode.meta_every {
-                train_step(target, &sources, method.as_mut(), sgd, &batch, 0, i + j)?;
-            }
+            let mut batches = || -> Result<()> {
+                for j in 0..k {
+                    train_step(target, &sources, method.as_mut(), sgd, &batch, 0, i + j)?;
+                }
+                Ok(())
+            };
+            let recorded = if cfg.phases {
+                let (done, recorded) = recording(dev, batches);
+                done?;
+                recorded
+            } else {
+                batches()?;
+                Vec::new()
+            };
             sync(dev);
             if i > 0 {
-                times.push(start.elapsed().as_secs_f64() * 1e3 / mode.meta_every as f64);
+                times.push(start.elapsed().as_secs_f64() * 1e3 / k as f64);
+                phases.push(per_batch(recorded, k));
             }
         }
     }
@@ -208,13 +333,18 @@ pub fn run(cfg: BenchConfig) -> Result<BenchResult> {
         .modes
         .iter()
         .zip(runs)
-        .map(|(m, (_, _, _, times))| {
-            let ms = median(times);
+        .map(|(m, (_, _, _, times, phases))| {
+            let ms = median(times.clone());
             ModeTime {
                 mode: m.to_string(),
                 settings: *m,
                 ms,
                 ratio: ms / scratch_ms,
+                scratch_ms: None,
+                peak_rss_mb: None,
+                phases: cfg
+                    .phases
+                    .then(|| phase_medians(&phases, &times, scratch_ms)),
             }
         })
         .collect();

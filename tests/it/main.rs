@@ -4,6 +4,7 @@
 mod data_gen;
 mod util;
 
+mod bench_iteration;
 mod cache;
 mod cli_conventions;
 mod cli_failures;

@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::models::{Forward, Model};
 use crate::transfer::meta::{grads_or_zero, Sgd, SgdConfig};
 use crate::transfer::methods::cross_entropy::cross_entropy;
+use crate::transfer::phases::phase;
 use tch::{Kind, Tensor};
 
 /// What one step measured.
@@ -67,38 +68,45 @@ pub fn train_step(
     epoch: usize,
     iteration: usize,
 ) -> Result<StepOutcome> {
-    let src = forward_sources(sources, &b.x);
-    let out = target.net.forward_t(&b.x, true);
-    let mut terms = vec![("ce".to_string(), cross_entropy(&out.logits, &b.y))];
-    let ctx = StepContext {
-        x: &b.x,
-        y: &b.y,
-        idx: &b.idx,
-        target: &out,
-        sources: &src,
-    };
-    terms.extend(method.terms(&ctx));
-    let mut values = Vec::with_capacity(terms.len());
-    let mut loss: Option<Tensor> = None;
-    for (name, t) in terms {
-        let v = f64::try_from(&t)?;
-        if !v.is_finite() {
-            return Err(Error::NonFinite {
-                epoch: epoch + 1,
-                iteration: iteration + 1,
-                term: name,
-                value: v,
+    let src = phase(
+        || "sources' forward".into(),
+        || forward_sources(sources, &b.x),
+    );
+    let live = || -> Result<(Forward, Vec<(String, f64)>)> {
+        let out = target.net.forward_t(&b.x, true);
+        let mut terms = vec![("ce".to_string(), cross_entropy(&out.logits, &b.y))];
+        let ctx = StepContext {
+            x: &b.x,
+            y: &b.y,
+            idx: &b.idx,
+            target: &out,
+            sources: &src,
+        };
+        terms.extend(method.terms(&ctx));
+        let mut values = Vec::with_capacity(terms.len());
+        let mut loss: Option<Tensor> = None;
+        for (name, t) in terms {
+            let v = f64::try_from(&t)?;
+            if !v.is_finite() {
+                return Err(Error::NonFinite {
+                    epoch: epoch + 1,
+                    iteration: iteration + 1,
+                    term: name,
+                    value: v,
+                });
+            }
+            values.push((name, v));
+            loss = Some(match loss {
+                None => t,
+                Some(l) => l + t,
             });
         }
-        values.push((name, v));
-        loss = Some(match loss {
-            None => t,
-            Some(l) => l + t,
-        });
-    }
-    let loss = loss.expect("the cross-entropy term");
-    let grads = grads_or_zero(&loss, sgd.params(), false);
-    sgd.step(&grads);
+        let loss = loss.expect("the cross-entropy term");
+        let grads = grads_or_zero(&loss, sgd.params(), false);
+        sgd.step(&grads);
+        Ok((out, values))
+    };
+    let (out, values) = phase(|| "live step (forward, backward, SGD)".into(), live)?;
     let feats: Vec<Vec<Tensor>> = src.into_iter().map(|f| f.features).collect();
     let mut buffers: Vec<(String, Tensor)> = target
         .vs

@@ -5,6 +5,7 @@
 //! A parameter that an objective does not use takes a zero gradient, so weight decay and
 //! momentum still move it: the behaviour of the official code, whose recursion assumes it.
 
+use crate::transfer::phases::phase;
 use tch::Tensor;
 
 /// Hyper-parameters of the SGD optimizer.
@@ -215,10 +216,13 @@ impl Sgd {
                 .collect();
             let hv = match step {
                 Recorded::MetaOnly(part) => {
-                    let parts: Vec<Tensor> = part(&u)
-                        .into_iter()
-                        .map(|d| d.unwrap_or_else(Tensor::new))
-                        .collect();
+                    let parts: Vec<Tensor> = phase(
+                        || format!("mixed term of step {} (forward mode)", k + 1),
+                        || part(&u),
+                    )
+                    .into_iter()
+                    .map(|d| d.unwrap_or_else(Tensor::new))
+                    .collect();
                     add(&mut meta_grad, &parts);
                     if k == 0 {
                         break;
@@ -228,25 +232,28 @@ impl Sgd {
                 Recorded::Linear if k == 0 => break,
                 Recorded::Linear => Vec::new(),
                 Recorded::Graph { grads, at } => {
-                    let x = grads
-                        .iter()
-                        .zip(&u)
-                        .filter_map(|(g, u)| g.as_ref().map(|g| (g * u).sum(g.kind())))
-                        .reduce(|acc, t| acc + t);
                     // At the first step only the meta-gradient is still needed: the Hessian
                     // part would be wasted work.
                     let first = k == 0;
-                    let hv = match x {
-                        Some(x) if x.requires_grad() => {
-                            let inputs: Vec<&Tensor> = if first {
-                                meta.iter().collect()
-                            } else {
-                                at.iter().chain(meta).collect()
-                            };
-                            Tensor::run_backward(&[&x], &inputs, false, false)
+                    let hvp = || {
+                        let x = grads
+                            .iter()
+                            .zip(&u)
+                            .filter_map(|(g, u)| g.as_ref().map(|g| (g * u).sum(g.kind())))
+                            .reduce(|acc, t| acc + t);
+                        match x {
+                            Some(x) if x.requires_grad() => {
+                                let inputs: Vec<&Tensor> = if first {
+                                    meta.iter().collect()
+                                } else {
+                                    at.iter().chain(meta).collect()
+                                };
+                                Tensor::run_backward(&[&x], &inputs, false, false)
+                            }
+                            _ => Vec::new(),
                         }
-                        _ => Vec::new(),
                     };
+                    let hv = phase(|| format!("Hessian-vector product of step {}", k + 1), hvp);
                     let n = if first { 0 } else { at.len() };
                     if hv.len() > n {
                         add(&mut meta_grad, &hv[n..]);

@@ -19,6 +19,7 @@ use super::standardize::Standardization;
 use super::BuildContext;
 use crate::error::{Error, Result};
 use crate::transfer::engine::{AfterStep, Method, StepContext};
+use crate::transfer::phases::phase;
 use crate::transfer::record::columns::{ENTROPY, LAMBDA};
 use tch::{nn::VarStore, Kind, Tensor};
 
@@ -253,7 +254,7 @@ impl Method for L2t {
             return Ok(());
         }
         let (grad, outer_ce) = self.meta_gradient(&step, self.options.meta_gradient)?;
-        self.opt.step(&grad);
+        phase(|| "meta optimizer's step".into(), || self.opt.step(&grad));
         let names = self.meta_params.iter().map(|(n, _)| n.clone());
         self.last = Some(MetaStep {
             grad: names.zip(grad).collect(),

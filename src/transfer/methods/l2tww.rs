@@ -25,6 +25,7 @@ use super::replica::Replica;
 use crate::models::Network;
 use crate::transfer::meta::forward_ad::with_dual_level;
 use crate::transfer::meta::{grads_or_zero, Recorded, Sgd};
+use crate::transfer::phases::phase;
 use std::cell::OnceCell;
 use std::rc::Rc;
 use tch::Tensor;
@@ -62,6 +63,15 @@ pub enum Objective {
     Wfm,
     /// Cross-entropy alone.
     Ce,
+}
+
+impl std::fmt::Display for Objective {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Objective::Wfm => "WFM",
+            Objective::Ce => "CE",
+        })
+    }
 }
 
 /// One source's part of the matching loss.
@@ -265,35 +275,43 @@ impl L2tww<'_> {
         let resized = Rc::new(OnceCell::new());
         let live = Rc::new(live);
         for (k, &obj) in steps.iter().enumerate() {
-            let (state, at) = self.start_of(k, &live);
-            let loss = self.objective(&state, obj, sources, &resized, x, y);
-            let into = &self.lookahead[k].params;
-            // The first step (exact) or every step (first-order) needs no graph: its mixed
-            // term comes from forward mode, and no Hessian goes through it.
-            let graph = record && k > 0 && self.cfg.meta_gradient == MetaGradient::Exact;
-            if !graph {
-                let g = grads_or_zero(&loss, at, false);
-                bufs = sgd.step_into(at, &bufs, &g, into);
-                if record {
-                    recorded.push(match obj {
-                        Objective::Wfm => {
-                            let (live, resized) = (Rc::clone(&live), Rc::clone(&resized));
-                            Recorded::MetaOnly(Box::new(move |u: &[Tensor]| {
-                                let (state, at) = self.start_of(k, &live);
-                                self.meta_part_at(&state, at, sources, &resized, x, u)
-                            }))
-                        }
-                        Objective::Ce => Recorded::Linear,
-                    });
+            let step = || {
+                let (state, at) = self.start_of(k, &live);
+                let loss = self.objective(&state, obj, sources, &resized, x, y);
+                let into = &self.lookahead[k].params;
+                // The first step (exact) or every step (first-order) needs no graph: its mixed
+                // term comes from forward mode, and no Hessian goes through it.
+                let graph = record && k > 0 && self.cfg.meta_gradient == MetaGradient::Exact;
+                if !graph {
+                    let g = grads_or_zero(&loss, at, false);
+                    bufs = sgd.step_into(at, &bufs, &g, into);
+                    if record {
+                        recorded.push(match obj {
+                            Objective::Wfm => {
+                                let (live, resized) = (Rc::clone(&live), Rc::clone(&resized));
+                                Recorded::MetaOnly(Box::new(move |u: &[Tensor]| {
+                                    let (state, at) = self.start_of(k, &live);
+                                    self.meta_part_at(&state, at, sources, &resized, x, u)
+                                }))
+                            }
+                            Objective::Ce => Recorded::Linear,
+                        });
+                    }
+                } else {
+                    let (step, next) = sgd.graph_step_into(&loss, at, &bufs, into);
+                    bufs = next;
+                    recorded.push(step);
                 }
-            } else {
-                let (step, next) = sgd.graph_step_into(&loss, at, &bufs, into);
-                bufs = next;
-                recorded.push(step);
-            }
+            };
+            phase(|| format!("look-ahead step {} ({obj})", k + 1), step);
         }
-        let last = self.replica(steps.len() - 1);
-        let outer = self.objective(&last, Objective::Ce, sources, &resized, x, y);
+        let outer = phase(
+            || "outer CE's forward".into(),
+            || {
+                let last = self.replica(steps.len() - 1);
+                self.objective(&last, Objective::Ce, sources, &resized, x, y)
+            },
+        );
         (recorded, outer)
     }
 
@@ -328,7 +346,10 @@ impl L2tww<'_> {
         let after_lookahead = self.save_buffers();
         let outer_ce = f64::try_from(&outer).unwrap_or(f64::NAN);
         let last = &self.lookahead[recorded.len() - 1].params;
-        let a0 = grads_or_zero(&outer, last, false);
+        let a0 = phase(
+            || "outer CE's gradient".into(),
+            || grads_or_zero(&outer, last, false),
+        );
         let meta_grad = sgd.meta_backward(recorded, a0, self.meta_params);
         self.restore_buffers(&after_lookahead);
         (meta_grad, outer_ce)

@@ -1,0 +1,157 @@
+//! `l2tww bench` of the L2T-ww iteration end to end: `--phases` splits each mode's iteration
+//! into the phases it runs (the look-ahead steps, the Hessian-vector products, the forward-mode
+//! pass …) whose times add up to the iteration's, and several modes are timed one process each.
+
+use crate::util::{l2tww, text};
+use serde_json::Value;
+
+fn bench(args: &[&str]) -> Value {
+    let mut all = vec!["--device", "cpu", "--threads", "1", "bench", "--batch", "4"];
+    all.extend_from_slice(args);
+    let r = l2tww(&all);
+    let (stdout, stderr) = text(&r);
+    assert!(r.status.success(), "{stderr}");
+    let last = stdout.lines().last().expect("a JSON line");
+    serde_json::from_str(last).unwrap()
+}
+
+fn phase_names(mode: &Value) -> Vec<String> {
+    mode["phases"]
+        .as_array()
+        .expect("phases")
+        .iter()
+        .map(|p| p["phase"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn assert_phases_add_up(mode: &Value, scratch_ms: f64) {
+    let phases = mode["phases"].as_array().unwrap();
+    let sum: f64 = phases.iter().map(|p| p["ms"].as_f64().unwrap()).sum();
+    let ms = mode["ms"].as_f64().unwrap();
+    // One measured iteration: the medians are its values, so they add up exactly.
+    assert!(
+        (sum - ms).abs() <= 1e-6 * ms,
+        "phases add to {sum}, the iteration took {ms}"
+    );
+    for p in phases {
+        let (ms, steps) = (
+            p["ms"].as_f64().unwrap(),
+            p["plain_steps"].as_f64().unwrap(),
+        );
+        assert!(
+            (steps - ms / scratch_ms).abs() <= 1e-9 * steps.abs().max(1.0),
+            "{p}"
+        );
+        if p["phase"] != "glue" {
+            assert!(ms > 0.0, "{p}");
+        }
+    }
+}
+
+#[test]
+fn phases_split_the_exact_and_first_order_iterations_into_their_steps() {
+    let v = bench(&[
+        "--mode",
+        "exact",
+        "--meta-every",
+        "1",
+        "--iters",
+        "1",
+        "--phases",
+    ]);
+    let exact = &v["modes"][0];
+    assert_eq!(
+        phase_names(exact),
+        [
+            "sources' forward",
+            "live step (forward, backward, SGD)",
+            "look-ahead step 1 (WFM)",
+            "look-ahead step 2 (WFM)",
+            "look-ahead step 3 (CE)",
+            "outer CE's forward",
+            "outer CE's gradient",
+            "Hessian-vector product of step 3",
+            "Hessian-vector product of step 2",
+            "mixed term of step 1 (forward mode)",
+            "meta optimizer's step",
+            "glue",
+        ]
+    );
+    assert_phases_add_up(exact, v["scratch_ms"].as_f64().unwrap());
+
+    // First order: no Hessian-vector product, a forward-mode pass for every WFM step; with a
+    // meta step every second batch the live step is counted per batch, the meta step's phases
+    // once per two.
+    let v = bench(&[
+        "--mode",
+        "first-order",
+        "--meta-every",
+        "2",
+        "--iters",
+        "1",
+        "--T",
+        "2",
+        "--phases",
+    ]);
+    let fo = &v["modes"][0];
+    let names = phase_names(fo);
+    assert!(!names.iter().any(|n| n.starts_with("Hessian")), "{names:?}");
+    for want in [
+        "mixed term of step 2 (forward mode)",
+        "mixed term of step 1 (forward mode)",
+    ] {
+        assert!(
+            names.iter().any(|n| n == want),
+            "{want} missing from {names:?}"
+        );
+    }
+    assert_phases_add_up(fo, v["scratch_ms"].as_f64().unwrap());
+    // Without --phases there is no breakdown.
+    let v = bench(&[
+        "--mode",
+        "exact",
+        "--meta-every",
+        "1",
+        "--iters",
+        "1",
+        "--T",
+        "1",
+    ]);
+    assert!(v["modes"][0].get("phases").is_none(), "{v}");
+}
+
+#[test]
+fn several_modes_are_timed_one_process_each() {
+    let v = bench(&["--iters", "1", "--T", "1"]);
+    let modes = v["modes"].as_array().unwrap();
+    let names: Vec<&str> = modes.iter().map(|m| m["mode"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "exact",
+            "first-order",
+            "exact, meta-every 2",
+            "first-order, meta-every 2"
+        ]
+    );
+    let mut plain = Vec::new();
+    for m in modes {
+        // Each mode's ratio is to the plain step of its own process, whose peak memory it reports.
+        let own = m["scratch_ms"].as_f64().expect("its own plain step");
+        assert!((m["ratio"].as_f64().unwrap() - m["ms"].as_f64().unwrap() / own).abs() < 1e-9);
+        assert!(m["peak_rss_mb"].as_f64().unwrap() > 0.0, "{m}");
+        plain.push(own);
+    }
+    plain.sort_by(f64::total_cmp);
+    assert_eq!(
+        v["scratch_ms"].as_f64().unwrap(),
+        plain[2],
+        "the median of the four"
+    );
+    assert_eq!(v["ratio"], modes[0]["ratio"]);
+    let max = modes
+        .iter()
+        .map(|m| m["peak_rss_mb"].as_f64().unwrap())
+        .fold(0.0, f64::max);
+    assert_eq!(v["peak_rss_mb"].as_f64().unwrap(), max);
+}
