@@ -26,8 +26,12 @@ impl SgdConfig {
     /// before its first step), and the new buffer (None without momentum), as PyTorch's SGD:
     /// d = g + wd·p; b = μ·b + d (b = d at first); the direction is b, or d + μ·b with Nesterov.
     fn direction(&self, p: &Tensor, g: &Tensor, buf: Option<&Tensor>) -> (Tensor, Option<Tensor>) {
+        // Sums are built in place on fresh products (x + y and y + x round alike): the same
+        // numbers as the textbook expressions with fewer fresh tensors.
         let d = if self.weight_decay != 0.0 {
-            g + p * self.weight_decay
+            let mut d = p * self.weight_decay;
+            d += g;
+            d
         } else {
             g.shallow_clone()
         };
@@ -36,7 +40,11 @@ impl SgdConfig {
         }
         let b = match buf {
             None => d.copy(),
-            Some(b) => b * self.momentum + &d,
+            Some(b) => {
+                let mut b = b * self.momentum;
+                b += &d;
+                b
+            }
         };
         let dir = if self.nesterov {
             d + &b * self.momentum
@@ -147,7 +155,9 @@ impl Sgd {
                 .map(|(((p, b), g), dst)| {
                     let p = p.detach();
                     let (dir, b) = self.cfg.direction(&p, &g.detach(), b.as_ref());
-                    dst.shallow_clone().copy_(&(p - dir * self.cfg.lr));
+                    let mut dst = dst.shallow_clone();
+                    dst.copy_(&p);
+                    dst -= dir * self.cfg.lr;
                     b
                 })
                 .collect()
@@ -212,7 +222,11 @@ impl Sgd {
             let u: Vec<Tensor> = a0
                 .iter()
                 .zip(&a1)
-                .map(|(a0, a1)| (a0 * -lr + a1).detach())
+                .map(|(a0, a1)| {
+                    let mut u = a0.detach() * -lr;
+                    u += a1;
+                    u
+                })
                 .collect();
             let hv = match step {
                 Recorded::MetaOnly(part) => {
@@ -264,18 +278,22 @@ impl Sgd {
                     hv
                 }
             };
-            let (next0, next1): (Vec<Tensor>, Vec<Tensor>) = (0..a0.len())
-                .map(|i| {
-                    let mut na0 = &a0[i] * (1.0 - lr * weight_decay) + &a1[i] * weight_decay;
+            // a0 ← a0·(1 − lr·wd) + a1·wd + H·u and a1 ← a1·μ − a0·lr·μ in place: the same
+            // operations in the same order (so the same numbers), two fresh tensors instead of
+            // six per parameter.
+            tch::no_grad(|| {
+                for (i, (a0, a1)) in a0.iter_mut().zip(a1.iter_mut()).enumerate() {
+                    let lr_mu_a0 = &*a0 * (lr * momentum);
+                    let wd_a1 = &*a1 * weight_decay;
+                    *a0 *= 1.0 - lr * weight_decay;
+                    *a0 += &wd_a1;
                     if let Some(h) = hv.get(i).filter(|h| h.defined()) {
-                        na0 += h;
+                        *a0 += h;
                     }
-                    let na1 = &a1[i] * momentum - &a0[i] * (lr * momentum);
-                    (na0.detach(), na1.detach())
-                })
-                .unzip();
-            a0 = next0;
-            a1 = next1;
+                    *a1 *= momentum;
+                    *a1 -= &lr_mu_a0;
+                }
+            });
         }
         meta_grad
     }
