@@ -205,6 +205,7 @@ impl Case {
                 lookahead: self.lookahead,
                 meta_gradient,
             },
+            resized: None,
         }
     }
 

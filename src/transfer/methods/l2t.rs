@@ -3,8 +3,10 @@
 //! meta-gradient step (look-ahead into T + 1 replicas of the target, exact second order, the
 //! target left as it was; see `l2tww`). With several sources each has its own 1×1 convs and
 //! meta-networks. Over the validation set it records the mean λ and the mean entropy of w of
-//! every pair. This is the one L2T path: training, the benchmark, the conformance cases and the
-//! fidelity bench all build it with [`L2t::new`] and step it with the engine's `train_step`.
+//! every pair. The source maps its matching term resizes for the live step are reused by the
+//! look-ahead on the same batch. This is the one L2T path: training, the benchmark, the
+//! conformance cases and the fidelity bench all build it with [`L2t::new`] and step it with the
+//! engine's `train_step`.
 
 use super::feature_matching::FeatureMatching;
 use super::fm::{matching_per_source, named_params, state_tensor};
@@ -21,6 +23,7 @@ use crate::error::{Error, Result};
 use crate::transfer::engine::{AfterStep, Method, StepContext};
 use crate::transfer::phases::phase;
 use crate::transfer::record::columns::{ENTROPY, LAMBDA};
+use std::cell::RefCell;
 use tch::{nn::VarStore, Kind, Tensor};
 
 /// What the last meta step computed.
@@ -50,6 +53,35 @@ pub struct L2t {
     batches: u64,
     sums: Vec<Vec<(f64, f64)>>,
     seen: f64,
+    /// The resized source maps the live step's matching term computed, kept for the look-ahead
+    /// on the same batch (taken after the step).
+    resized: RefCell<Option<ResizedMaps>>,
+}
+
+/// Per source, each pair's source map resized to the target's, with the source features they
+/// were computed from: held, so their memory cannot pass to another batch's features, which
+/// tells a later batch from this one.
+struct ResizedMaps {
+    sources: Vec<Tensor>,
+    maps: Vec<Vec<Tensor>>,
+}
+
+impl ResizedMaps {
+    /// The maps, when `sources` are the features they were computed from.
+    fn of(&self, sources: &[Vec<Tensor>]) -> Option<Vec<Vec<Tensor>>> {
+        let same = self.sources.len() == sources.iter().map(Vec::len).sum::<usize>()
+            && self
+                .sources
+                .iter()
+                .zip(sources.iter().flatten())
+                .all(|(a, b)| a.data_ptr() == b.data_ptr() && a.size() == b.size());
+        same.then(|| {
+            self.maps
+                .iter()
+                .map(|m| m.iter().map(Tensor::shallow_clone).collect())
+                .collect()
+        })
+    }
 }
 
 impl L2t {
@@ -144,6 +176,7 @@ impl L2t {
             batches: 0,
             sums,
             seen: 0.0,
+            resized: RefCell::new(None),
         })
     }
 
@@ -212,8 +245,37 @@ impl L2t {
                 lookahead: self.options.lookahead,
                 meta_gradient: mode,
             },
+            resized: self
+                .resized
+                .borrow()
+                .as_ref()
+                .and_then(|r| r.of(step.sources)),
         };
         Ok(view.meta_gradient(&*step.sgd, step.sources, step.x, step.y))
+    }
+
+    /// After a training step: the meta step, when this batch has one (every `meta_every`-th).
+    fn meta_step(&mut self, step: &AfterStep) -> Result<()> {
+        if step.sgd.cfg.nesterov {
+            return Err(Error::Invalid(format!(
+                "{}'s look-ahead uses heavy-ball momentum, as the official code: set `nesterov: false`",
+                self.name
+            )));
+        }
+        // As the official loop counts: the meta step follows batches k, 2k, … (1-based).
+        self.batches += 1;
+        let every = self.options.meta_every.max(1) as u64;
+        if self.options.frozen || self.batches % every != 0 {
+            return Ok(());
+        }
+        let (grad, outer_ce) = self.meta_gradient(step, self.options.meta_gradient)?;
+        phase(|| "meta optimizer's step".into(), || self.opt.step(&grad));
+        let names = self.meta_params.iter().map(|(n, _)| n.clone());
+        self.last = Some(MetaStep {
+            grad: names.zip(grad).collect(),
+            outer_ce,
+        });
+        Ok(())
     }
 }
 
@@ -228,39 +290,32 @@ impl Method for L2t {
 
     fn terms(&self, ctx: &StepContext) -> Vec<(String, Tensor)> {
         let mut total: Option<Tensor> = None;
+        let mut maps = Vec::new();
         for ((m, mn), s) in self.matching.iter().zip(&self.meta).zip(ctx.sources) {
-            let t = mn.weighted_loss(m, &s.features, &ctx.target.features, self.options.beta);
+            let target = &ctx.target.features;
+            let resized = m.resized(&s.features, target);
+            let errs = m.errors_of_resized(&resized, target);
+            let t = mn.weighted_loss_of_errors(&errs, &s.features, self.options.beta);
+            maps.push(resized);
             total = Some(match total {
                 None => t,
                 Some(acc) => acc + t,
             });
         }
+        let sources = ctx.sources.iter().flat_map(|s| &s.features);
+        *self.resized.borrow_mut() = Some(ResizedMaps {
+            sources: sources.map(Tensor::shallow_clone).collect(),
+            maps,
+        });
         total
             .map(|t| vec![("wfm".to_string(), t)])
             .unwrap_or_default()
     }
 
     fn after_step(&mut self, step: AfterStep) -> Result<()> {
-        if step.sgd.cfg.nesterov {
-            return Err(Error::Invalid(format!(
-                "{}'s look-ahead uses heavy-ball momentum, as the official code: set `nesterov: false`",
-                self.name
-            )));
-        }
-        // As the official loop counts: the meta step follows batches k, 2k, … (1-based).
-        self.batches += 1;
-        let every = self.options.meta_every.max(1) as u64;
-        if self.options.frozen || self.batches % every != 0 {
-            return Ok(());
-        }
-        let (grad, outer_ce) = self.meta_gradient(&step, self.options.meta_gradient)?;
-        phase(|| "meta optimizer's step".into(), || self.opt.step(&grad));
-        let names = self.meta_params.iter().map(|(n, _)| n.clone());
-        self.last = Some(MetaStep {
-            grad: names.zip(grad).collect(),
-            outer_ce,
-        });
-        Ok(())
+        let result = self.meta_step(&step);
+        *self.resized.borrow_mut() = None;
+        result
     }
 
     fn state(&self) -> Vec<(String, Tensor)> {
@@ -330,5 +385,37 @@ impl Method for L2t {
         }
         self.seen = 0.0;
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ResizedMaps;
+    use tch::{Kind, Tensor};
+
+    #[test]
+    fn resized_maps_are_reused_only_for_the_features_they_came_from() {
+        let feats = vec![vec![Tensor::ones(
+            [2, 3, 4, 4],
+            (Kind::Float, tch::Device::Cpu),
+        )]];
+        let memo = ResizedMaps {
+            sources: feats.iter().flatten().map(Tensor::shallow_clone).collect(),
+            maps: vec![vec![Tensor::zeros(
+                [2, 3, 8, 8],
+                (Kind::Float, tch::Device::Cpu),
+            )]],
+        };
+        let same: Vec<Vec<Tensor>> = vec![vec![feats[0][0].shallow_clone()]];
+        let maps = memo.of(&same).expect("the same features");
+        assert_eq!(maps[0][0].size(), [2, 3, 8, 8]);
+        // Equal values in other memory are another batch's features; so is a missing source.
+        assert!(memo.of(&[vec![feats[0][0].copy()]]).is_none());
+        assert!(memo.of(&[]).is_none());
+        let two = vec![vec![
+            feats[0][0].shallow_clone(),
+            feats[0][0].shallow_clone(),
+        ]];
+        assert!(memo.of(&two).is_none());
     }
 }

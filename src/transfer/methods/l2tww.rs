@@ -100,6 +100,9 @@ pub struct L2tww<'a> {
     pub lookahead: Vec<Lookahead<'a>>,
     /// Hyper-parameters.
     pub cfg: L2twwConfig,
+    /// Per source, each pair's source map resized to the target's, when already computed for
+    /// this batch (by the live step); None computes them.
+    pub resized: Option<Vec<Vec<Tensor>>>,
 }
 
 /// A replica and its parameters in the optimizer's order.
@@ -273,6 +276,13 @@ impl L2tww<'_> {
             .collect();
         let mut recorded = Vec::new();
         let resized = Rc::new(OnceCell::new());
+        if let Some(r) = &self.resized {
+            let _ = resized.set(
+                r.iter()
+                    .map(|m| m.iter().map(Tensor::shallow_clone).collect())
+                    .collect(),
+            );
+        }
         let live = Rc::new(live);
         for (k, &obj) in steps.iter().enumerate() {
             let step = || {
