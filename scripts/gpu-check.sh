@@ -5,8 +5,9 @@
 #      and the binary links libtorch_cuda),
 #   2. prints `l2tww --device cuda info` (the libtorch in use and the CUDA devices),
 #   3. runs the float64 conformance cases on CUDA (../shared/reference, or $REFERENCE),
-#   4. times every meta-gradient mode with `l2tww --device cuda bench` (exact and first-order,
-#      meta-every 1 and 2, against a plain SGD step), $ROUNDS rounds; with BESIDE='command' the
+#   4. times every meta-gradient mode with `l2tww --device cuda bench --phases` (exact and
+#      first-order, meta-every 1 and 2, each in its own process, against a plain SGD step, with
+#      the time of every phase of the iteration), $ROUNDS rounds; with BESIDE='command' the
 #      command (e.g. the official loop timed by a throw-away harness that prints one JSON line)
 #      runs after each round and its line is reported beside ours.
 # Everything goes to stdout and to gpu-check.log in the current folder.
@@ -36,7 +37,7 @@ else
 fi
 
 echo "== bench on $DEVICE: every mode, $ROUNDS rounds, batch $BATCH"
-args=(--device "$DEVICE" bench --batch "$BATCH" --iters 5 --rounds "$ROUNDS")
+args=(--device "$DEVICE" bench --batch "$BATCH" --iters 5 --rounds "$ROUNDS" --phases)
 if [ -n "${BESIDE:-}" ]; then
   args+=(--beside "$BESIDE")
 fi
