@@ -1,8 +1,8 @@
-//! What went into a key: the [`Explanation`] kept beside an entry and per stage name, and its
-//! [`Explanation::diff`] into [`Change`]s, which `l2tww status` prints ("stale: param epochs
-//! 10 → 20"). Imports nothing outside `cache`.
+//! What went into a key: the [`Explanation`] kept beside an entry and per stage name, the
+//! [`key_of`] an explanation hashes to, and its [`Explanation::diff`] into [`Change`]s, which
+//! `l2tww status` prints ("stale: param epochs 10 → 20"). Imports nothing outside `cache`.
 use super::canon;
-use super::key::{key_of, Key};
+use super::key::{Key, KEY_DOMAIN};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -44,6 +44,21 @@ pub struct Explanation {
 
 fn first_scheme() -> u32 {
     1
+}
+
+/// The key an explanation describes (its `key` field is not read).
+pub fn key_of(e: &Explanation) -> Key {
+    let files: BTreeMap<&String, &String> = e.files.iter().map(|(n, f)| (n, &f.hash)).collect();
+    let doc = serde_json::json!({
+        "kind": e.kind,
+        "version": e.version,
+        "params": e.params,
+        "inputs": e.inputs,
+        "files": files,
+    });
+    let mut bytes = KEY_DOMAIN.as_bytes().to_vec();
+    bytes.extend_from_slice(canon::to_string(&doc).as_bytes());
+    Key::of_bytes(&bytes)
 }
 
 /// One difference between an old and a new [`Explanation`]. Nested parameter objects are

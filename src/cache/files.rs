@@ -174,4 +174,24 @@ mod tests {
         std::fs::rename(a.path().join("d"), b.path().join("e")).unwrap();
         assert_eq!(before, memo.hash(&b.path().join("e")).unwrap());
     }
+
+    #[test]
+    fn a_folder_hash_depends_on_names_and_contents_but_not_on_the_folder_path() {
+        let a = tempfile::tempdir().unwrap();
+        let b = tempfile::tempdir().unwrap();
+        for d in [a.path(), b.path()] {
+            std::fs::create_dir_all(d.join("sub")).unwrap();
+            std::fs::write(d.join("sub/x.bin"), b"x").unwrap();
+            std::fs::write(d.join("y.txt"), b"y").unwrap();
+        }
+        assert_eq!(hash_path(a.path()).unwrap(), hash_path(b.path()).unwrap());
+        std::fs::rename(b.path().join("y.txt"), b.path().join("z.txt")).unwrap();
+        assert_ne!(hash_path(a.path()).unwrap(), hash_path(b.path()).unwrap());
+    }
+
+    #[test]
+    fn hashing_a_missing_path_is_an_error_naming_it() {
+        let err = hash_path(Path::new("/nonexistent/l2tww-input")).unwrap_err();
+        assert!(err.to_string().contains("/nonexistent/l2tww-input"));
+    }
 }

@@ -53,6 +53,7 @@
 //! (close-to-open consistency), so a committed entry is complete for any client that opens it
 //! afterwards.
 
+mod builder;
 mod canon;
 mod explain;
 mod files;
@@ -63,9 +64,10 @@ mod owner;
 mod staging;
 mod store;
 
+pub use builder::KeyBuilder;
 pub use explain::{Change, Explanation, FileHash};
 pub use files::{hash_path, FileHashes};
-pub use key::{Key, KeyBuilder, KEY_SCHEME};
+pub use key::{Key, KEY_SCHEME};
 pub use lock::{CacheLock, LockInfo};
 pub use manifest::{FileRecord, Manifest, Verify, MANIFEST_FORMAT};
 pub use owner::{utc_text, Producer};

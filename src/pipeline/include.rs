@@ -10,14 +10,26 @@
 //! the files it includes: an included stage means what it means in its own file, so its cache
 //! key is the one it has there. A file included twice (by two files that both include it) is
 //! read once. Only the top file's `pipeline:`, `description:` and `settings:` count.
+//!
+//! Also home to [`at`], the error at a position in a file, which [`super::spec`] uses too (and
+//! re-exports).
 
 use super::kinds::{Kind, KIND_NAMES};
 use super::merge::merge;
 use super::names::{did_you_mean, valid_name};
-use super::spec::at;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::yaml::{self, Node, Pos, Value};
 use std::path::{Path, PathBuf};
+
+/// An [`Error::At`].
+pub fn at(path: &Path, pos: Pos, msg: impl Into<String>) -> Error {
+    Error::At {
+        path: path.to_path_buf(),
+        line: pos.line,
+        col: pos.col,
+        msg: msg.into(),
+    }
+}
 
 /// The keys a pipeline file may have at its top.
 pub const TOP_KEYS: &[&str] = &[

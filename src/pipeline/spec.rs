@@ -6,6 +6,7 @@
 //! of included files are read by [`super::include`]; `--set` overrides ([`super::overrides`])
 //! edit the stages as written before the defaults are merged.
 
+pub use super::include::at;
 use super::include::{self, check_params, Documents, RawStage};
 use super::kinds::{Kind, KIND_NAMES};
 use super::merge::merge;
@@ -166,16 +167,6 @@ impl PipelineSpec {
             root,
             settings,
         })
-    }
-}
-
-/// An [`Error::At`].
-pub fn at(path: &Path, pos: Pos, msg: impl Into<String>) -> Error {
-    Error::At {
-        path: path.to_path_buf(),
-        line: pos.line,
-        col: pos.col,
-        msg: msg.into(),
     }
 }
 

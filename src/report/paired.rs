@@ -2,7 +2,8 @@
 //! the same values of the labels the baseline runs vary over (normally the size and the seed),
 //! and the differences of one value are reduced per table cell — by polars — to the mean, the
 //! sample std and a 95 % Student-t interval (mean ± t₀.₉₇₅,ₙ₋₁·s/√n). A cell is significant when
-//! its interval excludes 0. Runs with no baseline partner are left out and counted.
+//! its interval excludes 0. Runs with no baseline partner are left out and counted. Which
+//! baselines a report compares with ([`baselines_of`], [`baseline_of`]) is settled here too.
 
 use crate::error::{Error, Result};
 use crate::report::frame::{check_labels, polars_error, Run};
@@ -88,6 +89,22 @@ pub fn default_baseline(runs: &[Run], spec: &ReportSpec) -> Option<Baseline> {
     runs.iter()
         .any(|r| r.label(col) == "scratch")
         .then(|| Baseline::from([(col.clone(), "scratch".to_string())]))
+}
+
+/// The baseline of the paired table (the first, where the spec names several): the one the
+/// spec names, or `scratch` of its one column label when some run has it; None for
+/// `baseline: none` or when there is none to take.
+pub fn baseline_of(runs: &[Run], spec: &ReportSpec) -> Result<Option<Baseline>> {
+    Ok(baselines_of(runs, spec)?.into_iter().next())
+}
+
+/// Every baseline of the paired tables, in the order the spec names them (the default
+/// `scratch` when it names none).
+pub fn baselines_of(runs: &[Run], spec: &ReportSpec) -> Result<Vec<Baseline>> {
+    match &spec.baseline {
+        None => Ok(default_baseline(runs, spec).into_iter().collect()),
+        Some(b) => b.resolve_all(&spec.cols).map_err(Error::Invalid),
+    }
 }
 
 /// The half-width factor of a 95 % t-interval with `n` samples.

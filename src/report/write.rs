@@ -13,7 +13,7 @@ use crate::report::frame::{load_runs, polars_error, runs_frame, Run};
 use crate::report::logme::rank;
 use crate::report::markdown::{logme_markdown, pivot_markdown};
 use crate::report::movement::movement;
-use crate::report::paired::{default_baseline, paired, Baseline};
+use crate::report::paired::{baselines_of, paired};
 use crate::report::plots::draw_plots;
 use crate::report::spec::ReportSpec;
 use crate::report::table::{pivot, Pivot};
@@ -191,22 +191,6 @@ fn tables(
         files.push(path);
     }
     Ok((markdown, files))
-}
-
-/// The baseline of the paired table (the first, where the spec names several): the one the
-/// spec names, or `scratch` of its one column label when some run has it; None for
-/// `baseline: none` or when there is none to take.
-pub fn baseline_of(runs: &[Run], spec: &ReportSpec) -> Result<Option<Baseline>> {
-    Ok(baselines_of(runs, spec)?.into_iter().next())
-}
-
-/// Every baseline of the paired tables, in the order the spec names them (the default
-/// `scratch` when it names none).
-pub fn baselines_of(runs: &[Run], spec: &ReportSpec) -> Result<Vec<Baseline>> {
-    match &spec.baseline {
-        None => Ok(default_baseline(runs, spec).into_iter().collect()),
-        Some(b) => b.resolve_all(&spec.cols).map_err(Error::Invalid),
-    }
 }
 
 /// A report name must be a plain file stem that does not clash with the fixed files.

@@ -14,11 +14,10 @@ pub mod paired;
 
 use crate::error::Result;
 use crate::report::frame::{check_labels, Run};
-use crate::report::paired::paired;
+use crate::report::paired::{baseline_of, paired};
 use crate::report::series::{by_source, mean_curves, read_curves, Curves};
 use crate::report::spec::{PlotSpec, ReportSpec};
 use crate::report::table::pivot;
-use crate::report::write::baseline_of;
 use crate::transfer::record::columns;
 use lambda_map::lambda_maps;
 use std::collections::BTreeMap;
