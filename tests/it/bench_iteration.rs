@@ -5,9 +5,10 @@
 use crate::util::{l2tww, text};
 use serde_json::Value;
 
-fn bench(args: &[&str]) -> Value {
+/// `l2tww bench` on the CPU at batch 4 with `args` (space-separated); its last line.
+fn bench(args: &str) -> Value {
     let mut all = vec!["--device", "cpu", "--threads", "1", "bench", "--batch", "4"];
-    all.extend_from_slice(args);
+    all.extend(args.split_whitespace());
     let r = l2tww(&all);
     let (stdout, stderr) = text(&r);
     assert!(r.status.success(), "{stderr}");
@@ -50,15 +51,7 @@ fn assert_phases_add_up(mode: &Value, scratch_ms: f64) {
 
 #[test]
 fn phases_split_the_exact_and_first_order_iterations_into_their_steps() {
-    let v = bench(&[
-        "--mode",
-        "exact",
-        "--meta-every",
-        "1",
-        "--iters",
-        "1",
-        "--phases",
-    ]);
+    let v = bench("--mode exact --meta-every 1 --iters 1 --phases");
     let exact = &v["modes"][0];
     assert_eq!(
         phase_names(exact),
@@ -82,17 +75,7 @@ fn phases_split_the_exact_and_first_order_iterations_into_their_steps() {
     // First order: no Hessian-vector product, a forward-mode pass for every WFM step; with a
     // meta step every second batch the live step is counted per batch, the meta step's phases
     // once per two.
-    let v = bench(&[
-        "--mode",
-        "first-order",
-        "--meta-every",
-        "2",
-        "--iters",
-        "1",
-        "--T",
-        "2",
-        "--phases",
-    ]);
+    let v = bench("--mode first-order --meta-every 2 --iters 1 --T 2 --phases");
     let fo = &v["modes"][0];
     let names = phase_names(fo);
     assert!(!names.iter().any(|n| n.starts_with("Hessian")), "{names:?}");
@@ -107,22 +90,13 @@ fn phases_split_the_exact_and_first_order_iterations_into_their_steps() {
     }
     assert_phases_add_up(fo, v["scratch_ms"].as_f64().unwrap());
     // Without --phases there is no breakdown.
-    let v = bench(&[
-        "--mode",
-        "exact",
-        "--meta-every",
-        "1",
-        "--iters",
-        "1",
-        "--T",
-        "1",
-    ]);
+    let v = bench("--mode exact --meta-every 1 --iters 1 --T 1");
     assert!(v["modes"][0].get("phases").is_none(), "{v}");
 }
 
 #[test]
 fn several_modes_are_timed_one_process_each() {
-    let v = bench(&["--iters", "1", "--T", "1"]);
+    let v = bench("--iters 1 --T 1");
     let modes = v["modes"].as_array().unwrap();
     let names: Vec<&str> = modes.iter().map(|m| m["mode"].as_str().unwrap()).collect();
     assert_eq!(
