@@ -200,17 +200,6 @@ impl MetaNetworks {
         Some(lambdas)
     }
 
-    /// β·WFM of these pairs through `matching`, weighted by w and (when learned) λ.
-    pub fn weighted_loss(
-        &self,
-        matching: &FeatureMatching,
-        source: &[Tensor],
-        target: &[Tensor],
-        beta: f64,
-    ) -> Tensor {
-        self.weighted_loss_of_errors(&matching.channel_errors(source, target), source, beta)
-    }
-
     /// β·WFM of given per-pair, per-channel errors (or of their directional derivatives).
     pub fn weighted_loss_of_errors(&self, errs: &[Tensor], source: &[Tensor], beta: f64) -> Tensor {
         let w = self.what(source);
