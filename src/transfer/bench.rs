@@ -90,6 +90,9 @@ pub struct ModeTime {
     pub ms: f64,
     /// ms over the plain step's.
     pub ratio: f64,
+    /// Median minor page faults per training batch: memory the process had to take from the
+    /// kernel again (each one a zeroed page) rather than reuse.
+    pub page_faults: f64,
     /// When the mode ran in a process of its own: that process's plain step (ms), which
     /// `ratio` divides by.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -230,6 +233,19 @@ pub fn combine(runs: Vec<BenchResult>) -> Option<BenchResult> {
     })
 }
 
+/// Minor page faults of this process so far, all threads (0 where `getrusage` is unavailable).
+fn minor_faults() -> f64 {
+    #[cfg(unix)]
+    {
+        // SAFETY: `getrusage` fills the zeroed struct it is given and reads nothing else.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } == 0 {
+            return usage.ru_minflt as f64;
+        }
+    }
+    0.0
+}
+
 /// Peak resident set size of this process in MB (0 where /proc is not available).
 pub fn peak_rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
@@ -286,7 +302,7 @@ pub fn run(cfg: BenchConfig) -> Result<BenchResult> {
         });
         let method = spec.build(&ctx)?;
         let sgd = optimizer_for(&target, method.as_ref(), &optim);
-        runs.push((target, method, sgd, Vec::new(), Vec::new()));
+        runs.push((target, method, sgd, Vec::new(), Vec::new(), Vec::new()));
     }
     let batch = Batch {
         x: Tensor::randn([cfg.batch, 3, 32, 32], (kind, dev)),
@@ -303,9 +319,12 @@ pub fn run(cfg: BenchConfig) -> Result<BenchResult> {
         if i > 0 {
             t_plain.push(a);
         }
-        for (mode, (target, method, sgd, times, phases)) in cfg.modes.iter().zip(runs.iter_mut()) {
+        for (mode, (target, method, sgd, times, phases, faults)) in
+            cfg.modes.iter().zip(runs.iter_mut())
+        {
             // k batches: one meta step among them.
             let k = mode.meta_every;
+            let faults_before = minor_faults();
             let start = Instant::now();
             let mut batches = || -> Result<()> {
                 for j in 0..k {
@@ -324,6 +343,7 @@ pub fn run(cfg: BenchConfig) -> Result<BenchResult> {
             sync(dev);
             if i > 0 {
                 times.push(start.elapsed().as_secs_f64() * 1e3 / k as f64);
+                faults.push((minor_faults() - faults_before) / k as f64);
                 phases.push(per_batch(recorded, k));
             }
         }
@@ -333,13 +353,14 @@ pub fn run(cfg: BenchConfig) -> Result<BenchResult> {
         .modes
         .iter()
         .zip(runs)
-        .map(|(m, (_, _, _, times, phases))| {
+        .map(|(m, (_, _, _, times, phases, faults))| {
             let ms = median(times.clone());
             ModeTime {
                 mode: m.to_string(),
                 settings: *m,
                 ms,
                 ratio: ms / scratch_ms,
+                page_faults: median(faults),
                 scratch_ms: None,
                 peak_rss_mb: None,
                 phases: cfg
