@@ -11,7 +11,9 @@ use crate::data::sample::{Encoding, Sample};
 use crate::data::store::write_split;
 use crate::data::{Augment, Loader, LoaderConfig, Store, Subset};
 use crate::models::{zoo::Arch, Model};
-use crate::transfer::bench::{combine, run as run_training_bench, BenchConfig, BenchResult, Mode};
+use crate::transfer::bench::{
+    combine, run as run_training_bench, BenchConfig, BenchResult, BesideSummary, Mode,
+};
 use crate::transfer::engine::step::{optimizer_for, train_step};
 use crate::transfer::engine::{Batch, OptimConfig};
 use crate::transfer::methods::plain::Scratch;
@@ -54,7 +56,8 @@ pub struct BenchArgs {
     pub rounds: usize,
     /// A command run after each round (through `sh -c`), whose last output line is JSON — the
     /// official code's loop timed by a harness of your own, say; its lines are reported beside
-    /// ours.
+    /// ours, and when they give the outside iteration's milliseconds as `l2tww_ms`, a last
+    /// `summary` line gives our time over theirs per round and its median, minimum and maximum.
     #[arg(long)]
     pub beside: Option<String>,
 }
@@ -143,6 +146,7 @@ fn iteration(args: BenchArgs, global: &GlobalOpts) -> anyhow::Result<ExitCode> {
     } else {
         modes
     };
+    let mut side_by_side: Vec<(f64, f64)> = Vec::new();
     for round in 0..args.rounds.max(1) {
         let result = if modes.len() == 1 {
             run_training_bench(BenchConfig {
@@ -160,6 +164,7 @@ fn iteration(args: BenchArgs, global: &GlobalOpts) -> anyhow::Result<ExitCode> {
                 .collect::<anyhow::Result<Vec<_>>>()?;
             combine(runs).ok_or_else(|| anyhow::anyhow!("no mode to time"))?
         };
+        let ours_ms = result.l2tww_ms;
         let mut line = serde_json::to_value(result)?;
         line["round"] = round.into();
         println!("{line}");
@@ -179,7 +184,19 @@ fn iteration(args: BenchArgs, global: &GlobalOpts) -> anyhow::Result<ExitCode> {
                     out.status.code()
                 )
             })?;
+            if let Some(theirs) = value["l2tww_ms"].as_f64() {
+                side_by_side.push((ours_ms, theirs));
+            }
             println!("{}", serde_json::json!({"round": round, "beside": value}));
+        }
+    }
+    if let Some(cmd) = &args.beside {
+        match BesideSummary::of(&side_by_side) {
+            Some(s) => println!("{}", serde_json::json!({ "summary": s })),
+            None => eprintln!(
+                "note: no line of --beside `{cmd}` has a numeric `l2tww_ms`, so there is no \
+                 ratio to sum up; print the outside iteration's milliseconds under that name"
+            ),
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -146,6 +146,69 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
+/// The median (the mean of the middle two of an even count), minimum and maximum of some values.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Spread {
+    /// The median.
+    pub median: f64,
+    /// The smallest value.
+    pub min: f64,
+    /// The largest value.
+    pub max: f64,
+}
+
+impl Spread {
+    /// The spread of `values`; None when there are none.
+    pub fn of(values: &[f64]) -> Option<Spread> {
+        let mut v = values.to_vec();
+        v.sort_by(f64::total_cmp);
+        let n = v.len();
+        let median = match n {
+            0 => return None,
+            _ if n % 2 == 1 => v[n / 2],
+            _ => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+        };
+        Some(Spread {
+            median,
+            min: v[0],
+            max: v[n - 1],
+        })
+    }
+}
+
+/// `bench --rounds R --beside CMD` summed up: l2tww's iteration against the outside command's
+/// (its JSON line's `l2tww_ms`), round by round, since only ratios within a round are free of the
+/// machine's drift between rounds.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BesideSummary {
+    /// Rounds whose outside line gave an `l2tww_ms`.
+    pub rounds: usize,
+    /// l2tww's `l2tww_ms` over the outside one, per round.
+    pub per_round: Vec<f64>,
+    /// Their spread over the rounds.
+    pub l2tww_over_beside: Spread,
+    /// l2tww's iteration (ms) over the rounds.
+    pub l2tww_ms: Spread,
+    /// The outside command's iteration (ms) over the rounds.
+    pub beside_ms: Spread,
+}
+
+impl BesideSummary {
+    /// From each round's (l2tww's ms, the outside command's ms); None without a round.
+    pub fn of(rounds: &[(f64, f64)]) -> Option<BesideSummary> {
+        let ours: Vec<f64> = rounds.iter().map(|r| r.0).collect();
+        let theirs: Vec<f64> = rounds.iter().map(|r| r.1).collect();
+        let per_round: Vec<f64> = rounds.iter().map(|(a, b)| a / b).collect();
+        Some(BesideSummary {
+            rounds: rounds.len(),
+            l2tww_over_beside: Spread::of(&per_round)?,
+            l2tww_ms: Spread::of(&ours)?,
+            beside_ms: Spread::of(&theirs)?,
+            per_round,
+        })
+    }
+}
+
 /// The phases of one measured iteration of k batches, each summed over them and divided by k,
 /// in the order they first ran.
 fn per_batch(recorded: Vec<(String, f64)>, k: usize) -> Vec<(String, f64)> {
@@ -381,4 +444,28 @@ pub fn run(cfg: BenchConfig) -> Result<BenchResult> {
         modes,
         peak_rss_mb: peak_rss_mb(),
     })
+}
+
+#[cfg(test)]
+mod spread_tests {
+    use super::{BesideSummary, Spread};
+
+    #[test]
+    fn the_median_of_an_even_count_is_the_mean_of_the_middle_two() {
+        let s = Spread::of(&[4.0, 1.0, 3.0, 2.0]).unwrap();
+        assert_eq!((s.median, s.min, s.max), (2.5, 1.0, 4.0));
+        let s = Spread::of(&[5.0, 1.0, 3.0]).unwrap();
+        assert_eq!((s.median, s.min, s.max), (3.0, 1.0, 5.0));
+        assert_eq!(Spread::of(&[]), None);
+    }
+
+    #[test]
+    fn a_summary_divides_within_each_round() {
+        let s = BesideSummary::of(&[(6.0, 10.0), (9.0, 10.0), (4.0, 5.0)]).unwrap();
+        assert_eq!(s.per_round, vec![0.6, 0.9, 0.8]);
+        assert_eq!(s.l2tww_over_beside.median, 0.8);
+        assert_eq!(s.l2tww_ms.median, 6.0);
+        assert_eq!(s.beside_ms.max, 10.0);
+        assert!(BesideSummary::of(&[]).is_none());
+    }
 }

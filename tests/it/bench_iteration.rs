@@ -143,3 +143,100 @@ fn training_batches_reuse_freed_memory_instead_of_faulting_it_in_again() {
         "{faults} page faults per batch: freed memory went back to the kernel"
     );
 }
+
+#[test]
+fn rounds_beside_an_outside_command_end_with_their_ratio_round_by_round() {
+    // The outside "loop" takes 1000 ms in its first round, 3000 in its second, 2000 in its third
+    // (a counter in a file), and prints other lines before its JSON one.
+    let dir = tempfile::tempdir().unwrap();
+    let counter = dir.path().join("n");
+    let cmd = format!(
+        "n=$(cat {c} 2>/dev/null || echo 0); n=$((n + 1)); echo $n > {c}; \
+         echo warming up; echo \"{{\\\"l2tww_ms\\\": $(( n == 1 ? 1000 : (n == 2 ? 3000 : 2000) ))}}\"",
+        c = counter.display()
+    );
+    let args = [
+        "--device",
+        "cpu",
+        "--threads",
+        "1",
+        "bench",
+        "--batch",
+        "2",
+        "--mode",
+        "exact",
+        "--meta-every",
+        "1",
+        "--iters",
+        "1",
+        "--T",
+        "1",
+        "--rounds",
+        "3",
+        "--beside",
+        &cmd,
+    ];
+    let r = l2tww(&args);
+    let (stdout, stderr) = text(&r);
+    assert!(r.status.success(), "{stderr}");
+    let lines: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        lines.len(),
+        7,
+        "three rounds of two lines and the summary: {stdout}"
+    );
+    let ours: Vec<f64> = lines
+        .iter()
+        .filter(|l| l.get("modes").is_some())
+        .map(|l| l["l2tww_ms"].as_f64().unwrap())
+        .collect();
+    let theirs = [1000.0, 3000.0, 2000.0];
+    for (i, t) in theirs.iter().enumerate() {
+        assert_eq!(lines[2 * i + 1]["beside"]["l2tww_ms"].as_f64(), Some(*t));
+    }
+    let s = &lines[6]["summary"];
+    assert_eq!(s["rounds"], 3);
+    let per_round: Vec<f64> = s["per_round"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    let want: Vec<f64> = ours.iter().zip(theirs).map(|(a, b)| a / b).collect();
+    assert_eq!(per_round, want, "each round's own ratio");
+    let mut sorted = want.clone();
+    sorted.sort_by(f64::total_cmp);
+    assert_eq!(s["l2tww_over_beside"]["median"].as_f64(), Some(sorted[1]));
+    assert_eq!(s["l2tww_over_beside"]["min"].as_f64(), Some(sorted[0]));
+    assert_eq!(s["l2tww_over_beside"]["max"].as_f64(), Some(sorted[2]));
+    assert_eq!(s["beside_ms"]["median"].as_f64(), Some(2000.0));
+
+    // An outside line without `l2tww_ms`: the rounds are reported, no summary, a note says why.
+    let args = [
+        "--device",
+        "cpu",
+        "--threads",
+        "1",
+        "bench",
+        "--batch",
+        "2",
+        "--mode",
+        "exact",
+        "--meta-every",
+        "1",
+        "--iters",
+        "1",
+        "--T",
+        "1",
+        "--beside",
+        "echo '{\"ms\": 5}'",
+    ];
+    let r = l2tww(&args);
+    let (stdout, stderr) = text(&r);
+    assert!(r.status.success(), "{stderr}");
+    assert!(!stdout.contains("summary"), "{stdout}");
+    assert!(stderr.contains("l2tww_ms"), "{stderr}");
+}
