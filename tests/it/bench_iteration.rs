@@ -144,6 +144,28 @@ fn training_batches_reuse_freed_memory_instead_of_faulting_it_in_again() {
     );
 }
 
+/// `l2tww bench` of the exact iteration, CPU, batch 2, T = 1, one iteration, `rounds` rounds
+/// beside the shell command `beside`: its stdout and stderr.
+fn bench_beside(rounds: usize, beside: &str) -> (String, String) {
+    let rounds = rounds.to_string();
+    let mut args = vec!["--device", "cpu", "--threads", "1", "bench", "--batch", "2"];
+    args.extend([
+        "--mode",
+        "exact",
+        "--meta-every",
+        "1",
+        "--iters",
+        "1",
+        "--T",
+        "1",
+    ]);
+    args.extend(["--rounds", &rounds, "--beside", beside]);
+    let r = l2tww(&args);
+    let (stdout, stderr) = text(&r);
+    assert!(r.status.success(), "{stderr}");
+    (stdout, stderr)
+}
+
 #[test]
 fn rounds_beside_an_outside_command_end_with_their_ratio_round_by_round() {
     // The outside "loop" takes 1000 ms in its first round, 3000 in its second, 2000 in its third
@@ -155,30 +177,7 @@ fn rounds_beside_an_outside_command_end_with_their_ratio_round_by_round() {
          echo warming up; echo \"{{\\\"l2tww_ms\\\": $(( n == 1 ? 1000 : (n == 2 ? 3000 : 2000) ))}}\"",
         c = counter.display()
     );
-    let args = [
-        "--device",
-        "cpu",
-        "--threads",
-        "1",
-        "bench",
-        "--batch",
-        "2",
-        "--mode",
-        "exact",
-        "--meta-every",
-        "1",
-        "--iters",
-        "1",
-        "--T",
-        "1",
-        "--rounds",
-        "3",
-        "--beside",
-        &cmd,
-    ];
-    let r = l2tww(&args);
-    let (stdout, stderr) = text(&r);
-    assert!(r.status.success(), "{stderr}");
+    let (stdout, _) = bench_beside(3, &cmd);
     let lines: Vec<Value> = stdout
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -231,28 +230,7 @@ fn rounds_beside_an_outside_command_end_with_their_ratio_round_by_round() {
     );
 
     // An outside line without `l2tww_ms`: the rounds are reported, no summary, a note says why.
-    let args = [
-        "--device",
-        "cpu",
-        "--threads",
-        "1",
-        "bench",
-        "--batch",
-        "2",
-        "--mode",
-        "exact",
-        "--meta-every",
-        "1",
-        "--iters",
-        "1",
-        "--T",
-        "1",
-        "--beside",
-        "echo '{\"ms\": 5}'",
-    ];
-    let r = l2tww(&args);
-    let (stdout, stderr) = text(&r);
-    assert!(r.status.success(), "{stderr}");
+    let (stdout, stderr) = bench_beside(1, "echo '{\"ms\": 5}'");
     assert!(!stdout.contains("summary"), "{stdout}");
     assert!(stderr.contains("l2tww_ms"), "{stderr}");
 }
