@@ -12,7 +12,7 @@ use crate::data::store::write_split;
 use crate::data::{Augment, Loader, LoaderConfig, Store, Subset};
 use crate::models::{zoo::Arch, Model};
 use crate::transfer::bench::{
-    combine, run as run_training_bench, BenchConfig, BenchResult, BesideSummary, Mode,
+    combine, run as run_training_bench, BenchConfig, BenchResult, BesideSummary, Mode, Side,
 };
 use crate::transfer::engine::step::{optimizer_for, train_step};
 use crate::transfer::engine::{Batch, OptimConfig};
@@ -146,7 +146,7 @@ fn iteration(args: BenchArgs, global: &GlobalOpts) -> anyhow::Result<ExitCode> {
     } else {
         modes
     };
-    let mut side_by_side: Vec<(f64, f64)> = Vec::new();
+    let mut side_by_side: Vec<(Side, Side)> = Vec::new();
     for round in 0..args.rounds.max(1) {
         let result = if modes.len() == 1 {
             run_training_bench(BenchConfig {
@@ -164,8 +164,8 @@ fn iteration(args: BenchArgs, global: &GlobalOpts) -> anyhow::Result<ExitCode> {
                 .collect::<anyhow::Result<Vec<_>>>()?;
             combine(runs).ok_or_else(|| anyhow::anyhow!("no mode to time"))?
         };
-        let ours_ms = result.l2tww_ms;
         let mut line = serde_json::to_value(result)?;
+        let ours = Side::of_line(&line);
         line["round"] = round.into();
         println!("{line}");
         if let Some(cmd) = &args.beside {
@@ -184,8 +184,8 @@ fn iteration(args: BenchArgs, global: &GlobalOpts) -> anyhow::Result<ExitCode> {
                     out.status.code()
                 )
             })?;
-            if let Some(theirs) = value["l2tww_ms"].as_f64() {
-                side_by_side.push((ours_ms, theirs));
+            if let Some(pair) = ours.zip(Side::of_line(&value)) {
+                side_by_side.push(pair);
             }
             println!("{}", serde_json::json!({"round": round, "beside": value}));
         }

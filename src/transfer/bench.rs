@@ -176,9 +176,42 @@ impl Spread {
     }
 }
 
+/// One side of a `bench --beside` round: an iteration's milliseconds, and where its line gives
+/// them, its multiple of its own plain step and its peak memory.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Side {
+    /// The iteration (ms).
+    pub ms: f64,
+    /// The iteration over its own process's plain step (the line's `ratio`).
+    pub plain_steps: Option<f64>,
+    /// The process's peak resident memory (MB).
+    pub peak_rss_mb: Option<f64>,
+}
+
+impl Side {
+    /// From a JSON line with `l2tww_ms` (and optionally `ratio`, `peak_rss_mb`); None without it.
+    pub fn of_line(line: &serde_json::Value) -> Option<Side> {
+        Some(Side {
+            ms: line["l2tww_ms"].as_f64()?,
+            plain_steps: line["ratio"].as_f64(),
+            peak_rss_mb: line["peak_rss_mb"].as_f64(),
+        })
+    }
+}
+
+/// l2tww's side and the outside command's, of some measure.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct BothSides<T> {
+    /// l2tww's.
+    pub l2tww: T,
+    /// The outside command's.
+    pub beside: T,
+}
+
 /// `bench --rounds R --beside CMD` summed up: l2tww's iteration against the outside command's
 /// (its JSON line's `l2tww_ms`), round by round, since only ratios within a round are free of the
-/// machine's drift between rounds.
+/// machine's drift between rounds; and each side's iteration in its own plain steps and its peak
+/// memory, where both lines give them.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BesideSummary {
     /// Rounds whose outside line gave an `l2tww_ms`.
@@ -191,20 +224,41 @@ pub struct BesideSummary {
     pub l2tww_ms: Spread,
     /// The outside command's iteration (ms) over the rounds.
     pub beside_ms: Spread,
+    /// Each side's iteration in plain steps of its own process, over the rounds that give it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plain_steps: Option<BothSides<Spread>>,
+    /// Each side's largest peak memory (MB) over the rounds that give it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peak_rss_mb: Option<BothSides<f64>>,
 }
 
 impl BesideSummary {
-    /// From each round's (l2tww's ms, the outside command's ms); None without a round.
-    pub fn of(rounds: &[(f64, f64)]) -> Option<BesideSummary> {
-        let ours: Vec<f64> = rounds.iter().map(|r| r.0).collect();
-        let theirs: Vec<f64> = rounds.iter().map(|r| r.1).collect();
-        let per_round: Vec<f64> = rounds.iter().map(|(a, b)| a / b).collect();
+    /// From each round's (l2tww's side, the outside command's); None without a round.
+    pub fn of(rounds: &[(Side, Side)]) -> Option<BesideSummary> {
+        let ms = |f: fn(&(Side, Side)) -> f64| rounds.iter().map(f).collect::<Vec<f64>>();
+        let per_round: Vec<f64> = rounds.iter().map(|(a, b)| a.ms / b.ms).collect();
+        let both = |get: fn(&Side) -> Option<f64>| {
+            let l2tww: Vec<f64> = rounds.iter().filter_map(|r| get(&r.0)).collect();
+            let beside: Vec<f64> = rounds.iter().filter_map(|r| get(&r.1)).collect();
+            (l2tww, beside)
+        };
+        let (ours, theirs) = both(|s| s.plain_steps);
+        let plain_steps = Spread::of(&ours)
+            .zip(Spread::of(&theirs))
+            .map(|(l2tww, beside)| BothSides { l2tww, beside });
+        let (ours, theirs) = both(|s| s.peak_rss_mb);
+        let max = |v: &[f64]| v.iter().copied().reduce(f64::max);
+        let peak_rss_mb = max(&ours)
+            .zip(max(&theirs))
+            .map(|(l2tww, beside)| BothSides { l2tww, beside });
         Some(BesideSummary {
             rounds: rounds.len(),
             l2tww_over_beside: Spread::of(&per_round)?,
-            l2tww_ms: Spread::of(&ours)?,
-            beside_ms: Spread::of(&theirs)?,
+            l2tww_ms: Spread::of(&ms(|r| r.0.ms))?,
+            beside_ms: Spread::of(&ms(|r| r.1.ms))?,
             per_round,
+            plain_steps,
+            peak_rss_mb,
         })
     }
 }
@@ -448,7 +502,7 @@ pub fn run(cfg: BenchConfig) -> Result<BenchResult> {
 
 #[cfg(test)]
 mod spread_tests {
-    use super::{BesideSummary, Spread};
+    use super::{BesideSummary, Side, Spread};
 
     #[test]
     fn the_median_of_an_even_count_is_the_mean_of_the_middle_two() {
@@ -459,13 +513,49 @@ mod spread_tests {
         assert_eq!(Spread::of(&[]), None);
     }
 
+    fn side(ms: f64, plain_steps: Option<f64>, peak_rss_mb: Option<f64>) -> Side {
+        Side {
+            ms,
+            plain_steps,
+            peak_rss_mb,
+        }
+    }
+
     #[test]
     fn a_summary_divides_within_each_round() {
-        let s = BesideSummary::of(&[(6.0, 10.0), (9.0, 10.0), (4.0, 5.0)]).unwrap();
+        let rounds = [
+            (
+                side(6.0, Some(11.0), Some(1900.0)),
+                side(10.0, Some(16.0), None),
+            ),
+            (
+                side(9.0, Some(12.0), Some(1950.0)),
+                side(10.0, Some(15.0), None),
+            ),
+            (
+                side(4.0, Some(13.0), Some(1920.0)),
+                side(5.0, Some(17.0), None),
+            ),
+        ];
+        let s = BesideSummary::of(&rounds).unwrap();
         assert_eq!(s.per_round, vec![0.6, 0.9, 0.8]);
         assert_eq!(s.l2tww_over_beside.median, 0.8);
         assert_eq!(s.l2tww_ms.median, 6.0);
         assert_eq!(s.beside_ms.max, 10.0);
+        let steps = s.plain_steps.unwrap();
+        assert_eq!((steps.l2tww.median, steps.beside.median), (12.0, 16.0));
+        // The outside lines give no peak memory: there is nothing to set side by side.
+        assert_eq!(s.peak_rss_mb, None);
         assert!(BesideSummary::of(&[]).is_none());
+    }
+
+    #[test]
+    fn a_side_is_read_from_a_line_with_its_milliseconds() {
+        let line = serde_json::json!({"l2tww_ms": 900.0, "ratio": 15.5, "peak_rss_mb": 2000});
+        assert_eq!(
+            Side::of_line(&line),
+            Some(side(900.0, Some(15.5), Some(2000.0)))
+        );
+        assert_eq!(Side::of_line(&serde_json::json!({"ms": 900.0})), None);
     }
 }

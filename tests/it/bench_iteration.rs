@@ -228,6 +228,44 @@ fn rounds_beside_an_outside_command_end_with_their_ratio_round_by_round() {
         close(s["beside_ms"]["median"].as_f64().unwrap(), 2000.0),
         "{s}"
     );
+    // The outside lines give no plain step and no peak memory: those fields are left out.
+    assert!(
+        s.get("plain_steps").is_none() && s.get("peak_rss_mb").is_none(),
+        "{s}"
+    );
+
+    // A harness that gives them: each side's plain steps and largest peak memory.
+    let line = r#"{"l2tww_ms": 900, "ratio": 16.5, "peak_rss_mb": 99999}"#;
+    let (stdout, _) = bench_beside(2, &format!("echo '{line}'"));
+    let last: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    let s = &last["summary"];
+    let ours: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|l| l.get("modes").is_some())
+        .collect();
+    let our_steps: Vec<f64> = ours.iter().map(|l| l["ratio"].as_f64().unwrap()).collect();
+    let want = (our_steps[0] + our_steps[1]) / 2.0;
+    assert!(
+        close(s["plain_steps"]["l2tww"]["median"].as_f64().unwrap(), want),
+        "{s}"
+    );
+    assert!(
+        close(s["plain_steps"]["beside"]["median"].as_f64().unwrap(), 16.5),
+        "{s}"
+    );
+    let peak = ours
+        .iter()
+        .map(|l| l["peak_rss_mb"].as_f64().unwrap())
+        .fold(0.0, f64::max);
+    assert!(
+        close(s["peak_rss_mb"]["l2tww"].as_f64().unwrap(), peak),
+        "{s}"
+    );
+    assert!(
+        close(s["peak_rss_mb"]["beside"].as_f64().unwrap(), 99999.0),
+        "{s}"
+    );
 
     // An outside line without `l2tww_ms`: the rounds are reported, no summary, a note says why.
     let (stdout, stderr) = bench_beside(1, "echo '{\"ms\": 5}'");
