@@ -9,7 +9,7 @@ use crate::report::RunRef;
 use crate::transfer::record::RunSummary;
 use polars::prelude::{Column, DataFrame, PolarsError};
 use std::collections::BTreeSet;
-use std::path::PathBuf;
+use std::path::Path;
 
 /// A run with its summary read.
 #[derive(Debug, Clone)]
@@ -113,7 +113,7 @@ pub fn runs_frame(runs: &[Run]) -> Result<DataFrame> {
     DataFrame::new(runs.len(), cols).map_err(polars_error)
 }
 
-fn dir_text(dir: &PathBuf) -> String {
+fn dir_text(dir: &Path) -> String {
     dir.display().to_string()
 }
 

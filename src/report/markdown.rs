@@ -67,7 +67,7 @@ pub fn header_line(p: &Pivot) -> String {
         let over = format!("over {}", parts.join(" and "));
         match &p.spec.replicates {
             Some(what) => {
-                let n: usize = p.over.iter().map(|(_, v)| v.len()).product();
+                let n: usize = p.over.values().map(|v| v.len()).product();
                 format!("{over}: {n} replicates, each a different {what}")
             }
             None => over,

@@ -185,7 +185,8 @@ mod tests {
 
     #[test]
     fn values_sbatch_would_misread_are_refused_with_the_field_named() {
-        let cases: [(&str, fn(&mut JobSpec)); 6] = [
+        type Case = (&'static str, fn(&mut JobSpec));
+        let cases: [Case; 6] = [
             ("job name", |j| j.name = "two words".into()),
             ("path", |j| j.log_path = "/logs/%j.log".into()),
             ("partition", |j| {

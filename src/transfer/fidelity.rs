@@ -88,14 +88,12 @@ impl Method for Probe<'_> {
     }
 }
 
+/// The exact meta-gradient by the reference's names, and the first-order one (same order).
+type Gradients = (Vec<(String, Tensor)>, Vec<Tensor>);
+
 /// Iteration `k` on (`x`, `y`), as training runs it. Returns the exact meta-gradient L2T
 /// stepped with and the first-order one from the same state, both by the reference's names.
-fn iterate(
-    case: &mut L2twwCase,
-    x: &Tensor,
-    y: &Tensor,
-    k: usize,
-) -> Result<(Vec<(String, Tensor)>, Vec<Tensor>)> {
+fn iterate(case: &mut L2twwCase, x: &Tensor, y: &Tensor, k: usize) -> Result<Gradients> {
     let mut probe = Probe {
         l2t: &mut case.method,
         mode: MetaGradient::FirstOrder,

@@ -105,8 +105,7 @@ fn the_frozen_control_takes_no_meta_step_and_has_no_meta_gradient() {
             },
             MetaGradient::Exact,
         )
-        .err()
-        .expect("an error")
+        .expect_err("an error")
         .to_string();
     assert!(err.contains("frozen"), "{err}");
 }

@@ -127,7 +127,7 @@ impl Case {
         let phi: Vec<Tensor> = meta_vs.trainable_variables();
         tch::no_grad(|| {
             for p in &phi {
-                let _ = p.shallow_clone().copy_(&(p.randn_like() * 0.3 + p));
+                p.shallow_clone().copy_(&(p.randn_like() * 0.3 + p));
             }
         });
         let theta: Vec<Tensor> = target_vs

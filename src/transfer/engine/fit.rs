@@ -150,8 +150,7 @@ impl Trainer<'_> {
             listener.resumed(progress.records.len(), o.epochs);
         }
         let device = self.target.vs.device();
-        let mut ran = 0;
-        for epoch in progress.records.len()..o.epochs {
+        for (ran, epoch) in (progress.records.len()..o.epochs).enumerate() {
             if self.stop_after.is_some_and(|n| ran >= n) {
                 break;
             }
@@ -220,7 +219,6 @@ impl Trainer<'_> {
                     &self.fingerprint,
                 )?;
             }
-            ran += 1;
         }
         if progress.records.len() == o.epochs {
             self.test_at_end(data.test, &mut progress)?;

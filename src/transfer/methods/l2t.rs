@@ -265,7 +265,7 @@ impl L2t {
         // As the official loop counts: the meta step follows batches k, 2k, … (1-based).
         self.batches += 1;
         let every = self.options.meta_every.max(1) as u64;
-        if self.options.frozen || self.batches % every != 0 {
+        if self.options.frozen || !self.batches.is_multiple_of(every) {
             return Ok(());
         }
         let (grad, outer_ce) = self.meta_gradient(step, self.options.meta_gradient)?;
@@ -395,7 +395,7 @@ mod tests {
 
     #[test]
     fn resized_maps_are_reused_only_for_the_features_they_came_from() {
-        let feats = vec![vec![Tensor::ones(
+        let feats = [vec![Tensor::ones(
             [2, 3, 4, 4],
             (Kind::Float, tch::Device::Cpu),
         )]];
