@@ -126,6 +126,7 @@ pub fn polars_error(e: PolarsError) -> Error {
 pub(crate) mod tests {
     use super::*;
     use crate::transfer::record::EpochRecord;
+    use std::path::PathBuf;
 
     pub(crate) fn run(labels: &[(&str, &str)], test_acc: f64) -> Run {
         let epoch = EpochRecord {
