@@ -141,6 +141,8 @@ pub struct BenchResult {
     pub peak_rss_mb: f64,
 }
 
+/// The upper of the two middle values for an even count (the per-iteration and per-mode medians
+/// `bench` has always reported); [`Spread`] takes their mean.
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     v[v.len() / 2]
@@ -235,13 +237,13 @@ pub struct BesideSummary {
 impl BesideSummary {
     /// From each round's (l2tww's side, the outside command's); None without a round.
     pub fn of(rounds: &[(Side, Side)]) -> Option<BesideSummary> {
-        let ms = |f: fn(&(Side, Side)) -> f64| rounds.iter().map(f).collect::<Vec<f64>>();
         let per_round: Vec<f64> = rounds.iter().map(|(a, b)| a.ms / b.ms).collect();
         let both = |get: fn(&Side) -> Option<f64>| {
             let l2tww: Vec<f64> = rounds.iter().filter_map(|r| get(&r.0)).collect();
             let beside: Vec<f64> = rounds.iter().filter_map(|r| get(&r.1)).collect();
             (l2tww, beside)
         };
+        let (ours_ms, theirs_ms) = both(|s| Some(s.ms));
         let (ours, theirs) = both(|s| s.plain_steps);
         let plain_steps = Spread::of(&ours)
             .zip(Spread::of(&theirs))
@@ -254,8 +256,8 @@ impl BesideSummary {
         Some(BesideSummary {
             rounds: rounds.len(),
             l2tww_over_beside: Spread::of(&per_round)?,
-            l2tww_ms: Spread::of(&ms(|r| r.0.ms))?,
-            beside_ms: Spread::of(&ms(|r| r.1.ms))?,
+            l2tww_ms: Spread::of(&ours_ms)?,
+            beside_ms: Spread::of(&theirs_ms)?,
             per_round,
             plain_steps,
             peak_rss_mb,
