@@ -36,6 +36,13 @@ fn the_binary_runs_without_a_library_path_and_reports_its_device() {
     let (stdout, stderr) = text(&out);
     assert!(out.status.success(), "{stderr}");
     assert!(stdout.contains("device: cpu"), "{stdout}");
+    // With no library path, the libtorch loaded is the one the build recorded.
+    let lib = l2tww::LIBTORCH_LIB.expect("build.rs records libtorch's directory");
+    let lib = std::path::Path::new(lib).canonicalize().unwrap();
+    assert!(
+        stdout.contains(&format!("libtorch loaded from: {}\n", lib.display())),
+        "{stdout}"
+    );
 }
 
 #[test]
